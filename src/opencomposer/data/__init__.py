@@ -1,0 +1,1 @@
+"""Datasets: real music in, cached piano-roll training windows out."""

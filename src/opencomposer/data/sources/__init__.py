@@ -1,0 +1,23 @@
+"""One module per dataset source; importing this package registers them all."""
+
+from opencomposer.data.sources import (
+    bach_chorales,
+    deepcomposer_jsb,
+    folder,
+    jsb,
+    lieder,
+    nottingham,
+    pop909,
+    string_quartets,
+)
+
+__all__ = [
+    "bach_chorales",
+    "deepcomposer_jsb",
+    "folder",
+    "jsb",
+    "lieder",
+    "nottingham",
+    "pop909",
+    "string_quartets",
+]

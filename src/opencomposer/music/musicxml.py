@@ -1,0 +1,129 @@
+"""MusicXML (`.musicxml`, `.xml`, compressed `.mxl`) to `Score`, through music21.
+
+Each part becomes a track; a part written on several staves (a piano's two hands) stays one track.
+Tied notes become one note, chords become one note per pitch, rests and grace notes are skipped, and
+so are unpitched percussion notes. Repeats are not unfolded: the notes are read as written. The first
+tempo mark and the first time signature are kept (120 quarter notes per minute and 4/4 without them);
+times are in ticks at 480 per quarter note. A piece that opens with a pickup bar gets silence before the
+pickup, as much as the bar lacks, so that every bar starts at a multiple of `Score.ticks_per_bar`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import music21
+
+from opencomposer.errors import ScoreFileError
+from opencomposer.music.score import DEFAULT_RESOLUTION, DEFAULT_TEMPO_QPM, Note, Score, Track
+
+MUSICXML_SUFFIXES = (".mxl", ".musicxml", ".xml")
+RESOLUTION = DEFAULT_RESOLUTION
+DEFAULT_VELOCITY = 80
+# music21 splits a part with several staves into PartStaff objects with ids "<part id>-Staff<n>".
+_STAFF_ID = re.compile(r"^(?P<part>.+)-Staff\d+$")
+
+
+def read_musicxml(path: str | os.PathLike[str]) -> Score:
+    """Read a MusicXML file (`.musicxml`, `.xml` or compressed `.mxl`) into a `Score`.
+
+    Parameters
+    ----------
+    path
+        The file to read.
+
+    Returns
+    -------
+    Score
+        At 480 ticks per quarter note, one track per part that has notes, named after the part, with the
+        General MIDI program of the part's instrument when the file gives one (else 0) and role "other".
+
+    Raises
+    ------
+    ScoreFileError
+        When the file is missing, cannot be parsed as MusicXML, or holds no parts.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise ScoreFileError(f"{source} does not exist or is not a file; check the path.")
+    parts = _parse_parts(source)
+    if not parts:
+        raise ScoreFileError(
+            f"{source} holds no parts, so there are no notes to read; check the file in a score editor."
+        )
+    first_measure = parts[0].getElementsByClass(music21.stream.Measure).first()
+    pickup_padding_ticks = round(first_measure.paddingLeft * RESOLUTION) if first_measure is not None else 0
+    tracks = [_track_from_parts(group, pickup_padding_ticks) for group in _group_staves(parts)]
+    return Score(
+        resolution=RESOLUTION,
+        tempo=_first_tempo_qpm(parts),
+        time_signature=_first_time_signature(parts),
+        tracks=tuple(track for track in tracks if track.notes),
+    )
+
+
+def _parse_parts(source: Path) -> list[music21.stream.Part]:
+    """The parts of the file's (first) score, ties already merged."""
+    try:
+        # forceSource: never read or leave behind music21's pickled copies of parsed files.
+        parsed = music21.converter.parse(source, format="musicxml", forceSource=True)
+        if isinstance(parsed, music21.stream.Opus):
+            parsed = parsed.scores.first() or music21.stream.Score()
+        parsed.stripTies(inPlace=True)
+    except Exception as error:
+        # music21 raises many exception types for a bad file (XML, zip, its own import errors); all of
+        # them mean this file is not readable MusicXML.
+        raise ScoreFileError(
+            f"{source} could not be read as MusicXML ({type(error).__name__}: {error}); "
+            "check that it is an uncompressed (.musicxml, .xml) or compressed (.mxl) MusicXML file."
+        ) from None
+    return list(parsed.parts) if isinstance(parsed, music21.stream.Score) else [parsed]
+
+
+def _group_staves(parts: list[music21.stream.Part]) -> list[list[music21.stream.Part]]:
+    """Gather the staves of one part, in score order, so that a piano's two hands make one track."""
+    groups: dict[str, list[music21.stream.Part]] = {}
+    for index, part in enumerate(parts):
+        match = _STAFF_ID.match(str(part.id)) if isinstance(part, music21.stream.PartStaff) else None
+        key = match["part"] if match else f"part {index}"
+        groups.setdefault(key, []).append(part)
+    return list(groups.values())
+
+
+def _track_from_parts(staves: list[music21.stream.Part], offset_ticks: int) -> Track:
+    first = staves[0]
+    instrument = first.getInstrument(returnDefault=False)
+    program = instrument.midiProgram if instrument is not None else None
+    notes: list[Note] = []
+    for staff in staves:
+        for element in staff.flatten().notes:
+            if element.duration.isGrace:
+                continue
+            start_ticks = offset_ticks + round(element.offset * RESOLUTION)
+            duration_ticks = max(round(element.quarterLength * RESOLUTION), 1)
+            velocity = min(max(int(element.volume.velocity or DEFAULT_VELOCITY), 1), 127)
+            # A Note has one pitch, a Chord several, and unpitched percussion none, so it is skipped.
+            for pitch in element.pitches:
+                notes.append(Note(int(pitch.midi), start_ticks, duration_ticks, velocity))
+    name = first.partName or str(first.id)
+    return Track(name=name, program=program if program is not None and 0 <= program <= 127 else 0, notes=tuple(notes))
+
+
+def _first_tempo_qpm(parts: list[music21.stream.Part]) -> float:
+    marks = (mark for part in parts for mark in part.flatten().getElementsByClass(music21.tempo.MetronomeMark))
+    for mark in sorted(marks, key=lambda mark: mark.offset):
+        quarter_bpm = mark.getQuarterBPM()
+        if quarter_bpm is not None and quarter_bpm > 0:
+            return float(quarter_bpm)
+    return DEFAULT_TEMPO_QPM
+
+
+def _first_time_signature(parts: list[music21.stream.Part]) -> tuple[int, int]:
+    # Every part repeats the time signature; the first part's first one is the piece's.
+    for signature in parts[0].flatten().getElementsByClass(music21.meter.TimeSignature):
+        numerator, denominator = int(signature.numerator), int(signature.denominator)
+        if numerator > 0 and denominator > 0 and not denominator & (denominator - 1):
+            return numerator, denominator
+    return 4, 4
