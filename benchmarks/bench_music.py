@@ -8,6 +8,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
@@ -29,7 +30,7 @@ def time_ms(action: Callable[[], object]) -> float:
 
 def median_per_file_ms(paths: list[Path], action: Callable[[Path], object], repeats: int = 3) -> float:
     """Median over files of each file's best-of-`repeats` time (the best filters out scheduler noise)."""
-    return statistics.median(min(time_ms(lambda: action(path)) for _ in range(repeats)) for path in paths)
+    return statistics.median(min(time_ms(partial(action, path)) for _ in range(repeats)) for path in paths)
 
 
 def four_track_score(bars: int) -> Score:
@@ -56,7 +57,8 @@ def main() -> None:
 
     score = four_track_score(bars=64)
     round_trip = [time_ms(lambda: from_roll(to_roll(score, spec), spec, tracks=score.tracks)) for _ in range(20)]
-    rows.append((f"to_roll -> from_roll, 64 bars x 4 tracks ({score.n_notes} notes)", f"{statistics.median(round_trip):.2f}", "ms"))
+    label = f"to_roll -> from_roll, 64 bars x 4 tracks ({score.n_notes} notes)"
+    rows.append((label, f"{statistics.median(round_trip):.2f}", "ms"))
 
     for label, pattern in [("POP909", "pop909/*/*.mid"), ("Nottingham", "nottingham/MIDI/*.mid")]:
         files = sorted(SHARED_DATA.glob(pattern))

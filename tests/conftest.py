@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,3 +17,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"the shared music data folder {SHARED_DATA} is not present on this machine")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep caches out of the user's data directory, shared by every test worker of this run.
+
+    Parsed MusicXML is cached there, so the slow tests that read the same chorales parse them once.
+    A test that needs a data directory of its own sets `OPENCOMPOSER_DATA` itself.
+    """
+    if "OPENCOMPOSER_DATA" in os.environ:
+        return
+    # Under pytest-xdist each worker has its own base temp folder; their parent is common to the run.
+    root = tmp_path_factory.getbasetemp()
+    shared = root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+    os.environ["OPENCOMPOSER_DATA"] = str(shared / "opencomposer-data")

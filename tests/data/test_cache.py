@@ -9,7 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from opencomposer.data.cache import cache_dir, pack_rolls, read_arrays, unpack_rolls, write_arrays
+from opencomposer.data.cache import (
+    cache_dir,
+    cached_read,
+    pack_rolls,
+    read_arrays,
+    score_from_arrays,
+    score_to_arrays,
+    unpack_rolls,
+    write_arrays,
+)
 from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot
 from opencomposer.data.windows import PreparedDataset, WindowSpec, prepare
 from opencomposer.music.pianoroll import RollSpec
@@ -145,3 +154,49 @@ def test_sparse_rolls_round_trip_and_bad_ones_are_refused():
 
 def test_a_missing_cache_file_reads_as_none(tmp_path):
     assert read_arrays(tmp_path / "nothing.npz") is None
+
+
+def _two_track_score() -> Score:
+    melody = Track(name="Voice", role="melody", program=53, notes=(Note(72, 0, 480, 90), Note(74, 480, 240, 70)))
+    drums = Track(name="Kit", is_drum=True, notes=(Note(36, 0, 10, 100),))
+    return Score(resolution=480, tempo=72.5, time_signature=(3, 4), tracks=(melody, drums))
+
+
+def test_a_score_survives_the_arrays_round_trip() -> None:
+    score = _two_track_score()
+    assert score_from_arrays(score_to_arrays(score)) == score
+    empty = Score(tracks=(Track(name="Silent"),))
+    assert score_from_arrays(score_to_arrays(empty)) == empty
+
+
+def test_cached_read_parses_a_file_once_until_it_changes(tmp_path: Path) -> None:
+    source = tmp_path / "song.xml"
+    source.write_text("first")
+    calls: list[Path] = []
+
+    def read(path: Path) -> Score:
+        calls.append(path)
+        return _two_track_score()
+
+    folder = tmp_path / "scores"
+    first = cached_read(source, read=read, reader="test:1", folder=folder)
+    second = cached_read(source, read=read, reader="test:1", folder=folder)
+    assert first == second == _two_track_score()
+    assert len(calls) == 1
+    cached_read(source, read=read, reader="test:2", folder=folder)  # a new loader version
+    assert len(calls) == 2
+    source.write_text("changed, and longer")
+    cached_read(source, read=read, reader="test:2", folder=folder)
+    assert len(calls) == 3
+
+
+def test_a_damaged_score_cache_entry_is_read_again(tmp_path: Path) -> None:
+    source = tmp_path / "song.xml"
+    source.write_text("x")
+    folder = tmp_path / "scores"
+    cached_read(source, read=lambda _: _two_track_score(), reader="test:1", folder=folder)
+    (entry,) = folder.glob("*.npz")
+    write_arrays(entry, {"notes": np.zeros((1, 3), dtype=np.int64), "meta": np.zeros(0, dtype=np.uint8)})
+    again = cached_read(source, read=lambda _: _two_track_score(), reader="test:1", folder=folder)
+    assert again == _two_track_score()
+    assert score_from_arrays(read_arrays(entry) or {}) == _two_track_score()

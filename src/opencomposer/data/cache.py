@@ -1,4 +1,4 @@
-"""The window cache: content-keyed `.npz` files under `data_dir()/cache/`, written atomically.
+"""The caches: windows and parsed scores in content-keyed `.npz` files under `data_dir()/cache/`, written atomically.
 
 A cache file is named after a hash of everything that decides its content (see `cache_key`), so a
 changed spec or a new dataset version never reads a stale file: it simply looks for another name.
@@ -19,13 +19,15 @@ import logging
 import os
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from opencomposer.data.registry import data_dir
+from opencomposer.data.registry import DatasetInfo, data_dir
+from opencomposer.music.score import Note, Score, Track
 
 logger = logging.getLogger(__name__)
 
@@ -102,3 +104,76 @@ def unpack_rolls(arrays: Mapping[str, npt.NDArray[np.generic]], prefix: str) -> 
     flat = np.zeros(size, dtype=np.uint8)
     flat[index] = value
     return flat.reshape(shape)
+
+
+# Bump when the layout written by `score_to_arrays` changes.
+SCORE_CACHE_FORMAT = "1"
+
+
+def score_to_arrays(score: Score) -> dict[str, npt.NDArray[np.generic]]:
+    """A score as plain arrays: `notes` (track, pitch, start, duration, velocity) and `meta` (UTF-8 JSON)."""
+    rows = [(index, *note) for index, track in enumerate(score.tracks) for note in track.notes]
+    meta = {
+        "resolution": score.resolution,
+        "tempo": score.tempo,
+        "time_signature": list(score.time_signature),
+        "tracks": [{"name": t.name, "program": t.program, "is_drum": t.is_drum, "role": t.role} for t in score.tracks],
+    }
+    return {
+        "notes": np.asarray(rows, dtype=np.int64).reshape(len(rows), 5),
+        "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+    }
+
+
+def score_from_arrays(arrays: Mapping[str, npt.NDArray[np.generic]]) -> Score:
+    """The score that `score_to_arrays` stored; `KeyError` or `ValueError` when the arrays do not fit."""
+    meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+    notes = arrays["notes"]
+    if notes.ndim != 2 or notes.shape[1] != 5:
+        raise ValueError(f"notes of shape {notes.shape} are not (n, 5)")
+    by_track: list[list[Note]] = [[] for _ in meta["tracks"]]
+    for track, pitch, start, duration, velocity in notes.tolist():
+        by_track[track].append(Note(pitch, start, duration, velocity))
+    tracks = tuple(Track(**fields, notes=tuple(found)) for fields, found in zip(meta["tracks"], by_track, strict=True))
+    return Score(
+        resolution=meta["resolution"],
+        tempo=meta["tempo"],
+        time_signature=(meta["time_signature"][0], meta["time_signature"][1]),
+        tracks=tracks,
+    )
+
+
+def cached_read(path: Path, *, read: Callable[[Path], Score], reader: str, folder: Path) -> Score:
+    """`read(path)`, remembered in `folder` until the file (size, modification time) or `reader` changes.
+
+    For slow parsers: music21 takes from a tenth of a second to a minute per MusicXML file, and every
+    evaluation, preparation and test would otherwise parse the same files again. `reader` names the
+    reading code and its version (a dataset's name and `info.version`). A damaged cache entry is read
+    again from the source. `folder` is passed in, not looked up, because this runs in worker processes
+    whose environment may be older than the caller's.
+    """
+    stat = path.stat()
+    key = cache_key(
+        {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "reader": reader}
+        | {"format": SCORE_CACHE_FORMAT}
+    )
+    entry = folder / f"{key}.npz"
+    arrays = read_arrays(entry)
+    if arrays is not None:
+        try:
+            return score_from_arrays(arrays)
+        except (KeyError, ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            logger.warning("The score cache entry %s is damaged (%s); reading %s again.", entry, error, path)
+    score = read(path)
+    write_arrays(entry, score_to_arrays(score))
+    return score
+
+
+def score_cache_dir() -> Path:
+    """The folder of `cached_read`'s entries: `cache_dir()/scores`."""
+    return cache_dir() / "scores"
+
+
+def cached_reader(read: Callable[[Path], Score], info: DatasetInfo) -> Callable[[Path], Score]:
+    """`read`, remembered by `cached_read` under the dataset's name and version (picklable for workers)."""
+    return partial(cached_read, read=read, reader=f"{info.name}:{info.version}", folder=score_cache_dir())

@@ -22,6 +22,7 @@ from pathlib import Path
 from music21 import corpus
 from music21.corpus import chorales
 
+from opencomposer.data.cache import cached_reader
 from opencomposer.data.registry import Dataset, DatasetInfo, Piece, read_in_workers, register, skip_item
 from opencomposer.data.sources.jsb import SATB_TRACKS
 from opencomposer.errors import DatasetError, OpenComposerError, UnknownNameError
@@ -68,7 +69,7 @@ class BachChorales(Dataset):
         if split is not None:
             raise UnknownNameError(f"The {self.info.name} dataset has no published split, so it has no {split!r}.")
         paths = chorale_paths()
-        for path, result in read_in_workers(read_chorale, paths, self.workers):
+        for path, result in read_in_workers(cached_reader(read_chorale, self.info), paths, self.workers):
             if isinstance(result, OpenComposerError):
                 skip_item(str(path), str(result))
                 continue

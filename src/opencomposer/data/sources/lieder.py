@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
+from opencomposer.data.cache import cached_reader
 from opencomposer.data.download import missing_data_message, require_data_folder
 from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot, read_in_workers, register, skip_item
 from opencomposer.errors import DatasetError, OpenComposerError, UnknownNameError
@@ -103,7 +104,7 @@ class Lieder(Dataset):
         if not paths:
             raise DatasetError(missing_data_message(self.info, what="The MusicXML scores (scores/**/*.mxl)"))
         ids = song_ids(scores_root, paths, self.info.name)
-        for path, result in read_in_workers(read_song, paths, self.workers):
+        for path, result in read_in_workers(cached_reader(read_song, self.info), paths, self.workers):
             if isinstance(result, OpenComposerError):
                 skip_item(str(path), str(result))
                 continue

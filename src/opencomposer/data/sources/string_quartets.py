@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from opencomposer.data.cache import cached_reader
 from opencomposer.data.download import missing_data_message, require_data_folder
 from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot, read_in_workers, register, skip_item
 from opencomposer.errors import DatasetError, OpenComposerError, UnknownNameError
@@ -92,7 +93,7 @@ class StringQuartets(Dataset):
         paths = sorted(scores_root.rglob("*.mxl"))
         if not paths:
             raise DatasetError(missing_data_message(self.info, what="The MusicXML scores (scores/**/*.mxl)"))
-        for path, result in read_in_workers(read_movement, paths, self.workers):
+        for path, result in read_in_workers(cached_reader(read_movement, self.info), paths, self.workers):
             if isinstance(result, OpenComposerError):
                 skip_item(str(path), str(result))
                 continue
