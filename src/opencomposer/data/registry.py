@@ -175,8 +175,8 @@ def shared_data_dirs() -> list[Path]:
     candidates = [repo_root.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"]
     seen: list[Path] = []
     for candidate in candidates:
-        if candidate.is_dir() and candidate not in seen:
-            seen.append(candidate)
+        if candidate.is_dir() and candidate.resolve() not in seen:
+            seen.append(candidate.resolve())
     return seen
 
 
