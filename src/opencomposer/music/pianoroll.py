@@ -88,14 +88,18 @@ def to_roll(score: Score, spec: RollSpec, n_steps: int | None = None) -> RollArr
     tracks_idx, starts, ends, pitches = _note_arrays(score, spec)
     if n_steps is None:
         n_steps = int(ends.max()) if ends.size else 0
-    roll = np.zeros((len(score.tracks), n_steps + 1, spec.n_pitches), dtype=np.int32)
     keep = starts < n_steps
     tracks_idx, starts, ends, pitches = tracks_idx[keep], starts[keep], np.minimum(ends[keep], n_steps), pitches[keep]
-    # Sounding runs by a difference array: +1 at each onset, -1 at each end, then a running sum.
-    np.add.at(roll, (tracks_idx, starts, pitches), 1)
-    np.add.at(roll, (tracks_idx, ends, pitches), -1)
-    sounding = np.cumsum(roll[:, :n_steps], axis=1) > 0
-    out = sounding.astype(np.uint8)  # HOLD where sounding
+    out = np.zeros((len(score.tracks), n_steps, spec.n_pitches), dtype=np.uint8)
+    # Sounding runs by a difference array (+1 at each onset, -1 at each end, then a running sum), kept to
+    # the (track, pitch) rows that hold notes: most of a roll's pitches are silent.
+    rows, row_of_note = np.unique(tracks_idx * spec.n_pitches + pitches, return_inverse=True)
+    changes = np.zeros((rows.size, n_steps + 1), dtype=np.int32)
+    np.add.at(changes, (row_of_note, starts), 1)
+    np.add.at(changes, (row_of_note, ends), -1)
+    sounding = np.cumsum(changes[:, :n_steps], axis=1) > 0  # (rows, steps)
+    row_tracks, row_pitches = np.divmod(rows, spec.n_pitches)
+    out[row_tracks, :, row_pitches] = sounding  # HOLD where sounding
     out[tracks_idx, starts, pitches] = ONSET
     return out
 
