@@ -1,0 +1,96 @@
+"""Click options made from `Param` declarations, so the CLI's flags never disagree with the studio's forms.
+
+`param_options(params)` adds one option per parameter: ``--learning-rate`` for `learning_rate`, typed by
+its kind, with its help sentence, range and default. Options default to None so that a command can tell
+what the user gave (`given_values`) from what a preset or the declaration supplies; a value is checked
+with `Param.validate`, so an out-of-range flag fails with the declaration's own sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from opencomposer.errors import ParameterError
+from opencomposer.techniques.base import Param, ParamValue
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_TYPES: dict[str, click.types.ParamType[Any]] = {"int": click.INT, "float": click.FLOAT}
+
+
+def flag_name(param: Param) -> str:
+    """The option's flag: ``--`` and the name with dashes (``--learning-rate``)."""
+    return "--" + param.name.replace("_", "-")
+
+
+def option_help(param: Param) -> str:
+    """The help text: the declaration's sentence, then its range or choices and its default."""
+    unit = f" {param.unit}" if param.unit else ""
+    if param.kind in ("int", "float"):
+        limits = f"{_number(param.minimum)} to {_number(param.maximum)}{unit}"
+    elif param.kind == "choice":
+        limits = ", ".join(param.choices)
+    else:
+        limits = "on or off"
+    return f"{param.help} [{limits}; default: {_value(param.default)}{unit if param.kind != 'choice' else ''}]"
+
+
+def _number(value: float | None) -> str:
+    assert value is not None
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _value(value: ParamValue) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return _number(value) if isinstance(value, int | float) else str(value)
+
+
+def _validator(param: Param) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def validate(context: click.Context, option: click.Parameter, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return param.validate(value)
+        except ParameterError as error:
+            raise click.BadParameter(str(error), ctx=context, param=option) from None
+
+    return validate
+
+
+def param_option(param: Param) -> Callable[[F], F]:
+    """One click option for one declared parameter."""
+    if param.kind == "bool":
+        flag = param.name.replace("_", "-")
+        return click.option(
+            f"--{flag}/--no-{flag}", param.name, default=None, help=option_help(param), callback=_validator(param)
+        )
+    kind = click.Choice(param.choices) if param.kind == "choice" else _TYPES[param.kind]
+    return click.option(
+        flag_name(param),
+        param.name,
+        type=kind,
+        default=None,
+        help=option_help(param),
+        callback=_validator(param),
+        metavar=param.kind.upper() if param.kind != "choice" else None,
+    )
+
+
+def param_options(params: Sequence[Param]) -> Callable[[F], F]:
+    """A decorator adding an option for each parameter, in the declared order."""
+
+    def decorate(function: F) -> F:
+        for param in reversed(params):
+            function = param_option(param)(function)
+        return function
+
+    return decorate
+
+
+def given_values(params: Sequence[Param], values: Mapping[str, Any]) -> dict[str, ParamValue]:
+    """The parameters the user gave on the command line (options left at None are left out)."""
+    return {param.name: values[param.name] for param in params if values.get(param.name) is not None}

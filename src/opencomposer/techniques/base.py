@@ -1,0 +1,154 @@
+"""What every technique shares: parameters declared once, and the `Technique` interface.
+
+A parameter is declared here once, with its type, range, default and a sentence of help. The CLI's
+flags, the HTTP API's schema and the web UI's controls are all generated from these declarations, so
+they cannot disagree about what a value may be.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from opencomposer.errors import ParameterError
+from opencomposer.music.score import Score
+
+ParamKind = Literal["int", "float", "choice", "bool"]
+ParamValue = int | float | str | bool
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One declared parameter.
+
+    Parameters
+    ----------
+    name
+        snake_case identifier (the CLI flag is the same with dashes).
+    kind
+        "int", "float", "choice" (one of `choices`) or "bool".
+    default
+        The value used when none is given; must itself be valid.
+    help
+        One sentence a musician understands: what the parameter changes in the music.
+    minimum, maximum
+        Inclusive bounds for "int" and "float".
+    choices
+        The allowed values for "choice".
+    unit
+        Shown beside the value ("%", "seconds", "bars"); empty when there is none.
+    """
+
+    name: str
+    kind: ParamKind
+    default: ParamValue
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"Parameter {self.name!r} is a choice but declares no choices.")
+        if self.kind in ("int", "float") and (self.minimum is None or self.maximum is None):
+            raise ValueError(f"Parameter {self.name!r} is numeric and must declare a minimum and a maximum.")
+        self.validate(self.default)
+
+    def validate(self, value: object) -> ParamValue:
+        """Return `value` converted to the parameter's type; raise `ParameterError` when it is not valid."""
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+                return value.lower() in ("true", "1", "yes")
+            raise ParameterError(f"{self.name} must be true or false, not {value!r}.")
+        if self.kind == "choice":
+            if isinstance(value, str) and value in self.choices:
+                return value
+            raise ParameterError(f"{self.name} must be one of {', '.join(self.choices)}, not {value!r}.")
+        number = self._to_number(value)
+        assert self.minimum is not None and self.maximum is not None
+        if not self.minimum <= number <= self.maximum:
+            unit = f" {self.unit}" if self.unit else ""
+            raise ParameterError(
+                f"{self.name} must be between {_fmt(self.minimum)} and {_fmt(self.maximum)}{unit}, not {_fmt(number)}."
+            )
+        return number
+
+    def _to_number(self, value: object) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ParameterError(f"{self.name} must be a number, not {value!r}.")
+        try:
+            number = float(value)
+        except ValueError:
+            raise ParameterError(f"{self.name} must be a number, not {value!r}.") from None
+        if not math.isfinite(number):
+            raise ParameterError(f"{self.name} must be a finite number, not {value!r}.")
+        if self.kind == "int":
+            if number != int(number):
+                raise ParameterError(f"{self.name} must be a whole number, not {value!r}.")
+            return int(number)
+        return number
+
+    def to_json_schema(self) -> dict[str, Any]:
+        """A JSON Schema fragment for this parameter (used by the HTTP API and the web UI)."""
+        schema: dict[str, Any] = {"title": self.name, "description": self.help, "default": self.default}
+        if self.kind == "bool":
+            schema["type"] = "boolean"
+        elif self.kind == "choice":
+            schema.update(type="string", enum=list(self.choices))
+        else:
+            schema.update(
+                type="integer" if self.kind == "int" else "number", minimum=self.minimum, maximum=self.maximum
+            )
+        if self.unit:
+            schema["x-unit"] = self.unit
+        return schema
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+def validate_params(declared: Sequence[Param], given: Mapping[str, object]) -> dict[str, ParamValue]:
+    """Check `given` against the declarations and fill in defaults.
+
+    Raises `ParameterError` for an unknown name (listing the known ones) or an invalid value.
+    """
+    by_name = {param.name: param for param in declared}
+    unknown = sorted(set(given) - set(by_name))
+    if unknown:
+        raise ParameterError(f"Unknown parameter {unknown[0]!r}; the parameters are: {', '.join(by_name) or 'none'}.")
+    return {name: param.validate(given[name]) if name in given else param.default for name, param in by_name.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """What a technique returns.
+
+    `score` is the result (the input melody kept exactly as given, plus what was generated).
+    `frames` are intermediate scores for techniques that refine iteratively (the AR-CNN's Gibbs steps),
+    oldest first, so a UI can animate the edit; empty for one-shot techniques. `info` holds small
+    facts worth showing (for example the number of notes changed).
+    """
+
+    score: Score
+    frames: tuple[Score, ...] = ()
+    info: dict[str, float | int | str] = field(default_factory=dict)
+
+
+class Technique(ABC):
+    """A generative technique bound to a loaded model. Inference only: no training, no file writes."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    params: ClassVar[tuple[Param, ...]]
+
+    @abstractmethod
+    def generate(self, score: Score, params: Mapping[str, object], seed: int) -> Generation:
+        """Generate from `score`; the same (model, params, seed, score) always gives the same result."""

@@ -1,0 +1,454 @@
+"""Training an accompaniment GAN end to end: presets, the run, and the model it leaves behind.
+
+`train_gan(preset, out_dir, name=...)` prepares the preset's dataset into windows, builds the generator
+and the critic, trains them with the WGAN-GP objective under the shared `Trainer`, and writes the model
+(``<name>.safetensors`` + ``<name>.json``) into `out_dir` and, unless told not to, into the user's models
+folder. `opencomposer.training.evaluation.evaluate_accompaniment` then measures it on held-out pieces.
+
+A run's folder holds ``events.jsonl``, ``checkpoints/`` (resume by running the same command again) and
+``eval/step-NNNNNNNN.{mid,png}``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from opencomposer.data.loader import make_loader
+from opencomposer.data.registry import Dataset, TrackSlot, get_dataset
+from opencomposer.data.windows import PreparedDataset, WindowSpec, prepare
+from opencomposer.errors import TrainingError, UnknownNameError
+from opencomposer.models import GeneratorConfig, architecture_of, build_generator, config_to_dict, count_parameters
+from opencomposer.models.critic import Critic, CriticConfig
+from opencomposer.models.musegan import MuseGanConfig
+from opencomposer.models.unet_gan import PRESETS as UNET_PRESETS
+from opencomposer.models.unet_gan import UNetConfig
+from opencomposer.music.pianoroll import RollSpec
+from opencomposer.registry import ModelCard, ModelEntry, check_model_name, save_model
+from opencomposer.techniques.base import ParamValue, validate_params
+from opencomposer.training.evaluation import HEADLINE_METRICS, WindowEvaluation
+from opencomposer.training.events import JsonLinesSink, Sink
+from opencomposer.training.objectives.gan import LAB_BETAS, WganGp
+from opencomposer.training.params import GAN_PARAMS, SCHEDULE_PARAMS
+from opencomposer.training.trainer import Trainer, TrainerConfig, TrainResult, steps_for_epochs
+
+EVAL_WINDOWS = 32
+POLYPHONY_PERCENTILE = 99.0
+POLYPHONY_SAMPLE = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class GanPreset:
+    """Everything a GAN run needs besides its hyperparameters.
+
+    Parameters
+    ----------
+    name
+        The preset's name.
+    description
+        One sentence for people.
+    dataset
+        The dataset it trains on by default.
+    window
+        How the dataset is cut: roll spec, bars, tracks (melody among them), transposition.
+    generator
+        The generator's config (its architecture follows from the config's type).
+    critic
+        The critic's config; its `tracks` is set from the generated tracks.
+    generates_melody
+        The generator remakes the melody's track too (the lab's does); the technique keeps the input's.
+    programs
+        General MIDI program of output tracks by name, overriding the dataset's.
+    training
+        Recommended hyperparameters, over the declared defaults (the user's values win).
+    tempo
+        Tempo of the sample MIDI files, in quarter notes per minute.
+    """
+
+    name: str
+    description: str
+    dataset: str
+    window: WindowSpec
+    generator: GeneratorConfig
+    critic: CriticConfig
+    generates_melody: bool = False
+    programs: Mapping[str, int] = field(default_factory=dict)
+    training: Mapping[str, ParamValue] = field(default_factory=dict)
+    tempo: float = 120.0
+
+    @property
+    def architecture(self) -> str:
+        """ "unet" or "musegan"."""
+        return architecture_of(self.generator)
+
+
+_CHORALE_ROLL = RollSpec(steps_per_beat=2, low_pitch=34, high_pitch=81)
+_POP_ROLL = RollSpec(steps_per_beat=2, low_pitch=24, high_pitch=95)
+_FOLK_ROLL = RollSpec(steps_per_beat=2, low_pitch=36, high_pitch=99)
+_SMALL_TRAINING: dict[str, ParamValue] = {
+    "batch_size": 32,
+    "learning_rate": 1e-3,
+    "update_ratio": 2,
+    "reconstruction_weight": 10.0,
+    "steps": 2000,
+    "eval_every": 250,
+    "checkpoint_every": 100,
+}
+
+PRESETS: dict[str, GanPreset] = {
+    preset.name: preset
+    for preset in (
+        GanPreset(
+            name="deepcomposer-lab",
+            description="The AWS DeepComposer GAN lab: 2-bar, 4-track, 128-pitch U-Net WGAN-GP on its 229 snippets.",
+            dataset="deepcomposer-jsb",
+            window=WindowSpec(roll=RollSpec(4, 0, 127), bars=2),
+            generator=UNET_PRESETS["deepcomposer-lab"],
+            critic=CriticConfig(tracks=4, steps=32, pitches=128, filters=64, layers=4),
+            generates_melody=True,
+            training={"batch_size": 64, "learning_rate": 1e-3, "update_ratio": 5, "reconstruction_weight": 0.0},
+            tempo=100.0,
+        ),
+        GanPreset(
+            name="bach-chorale-unet",
+            description="Harmonizes a melody in four parts like a Bach chorale: alto, tenor and bass under it.",
+            dataset="bach-chorales",
+            window=WindowSpec(roll=_CHORALE_ROLL, bars=4, hop_bars=1, transpose=(-5, 6)),
+            generator=UNetConfig(
+                steps=32,
+                pitches=48,
+                out_tracks=3,
+                filters=16,
+                depth=4,
+                latent_channels=32,
+                upsample="transposed",
+                pitch_class_input=True,
+            ),
+            critic=CriticConfig(tracks=3, steps=32, pitches=48, filters=16, layers=4),
+            programs={"Alto": 41, "Tenor": 42, "Bass": 43},
+            training={**_SMALL_TRAINING, "reconstruction_weight": 30.0},
+            tempo=100.0,
+        ),
+        GanPreset(
+            name="pop909-musegan",
+            description="Accompanies a pop melody with a second line (strings) and a piano part, bar by bar.",
+            dataset="pop909",
+            window=WindowSpec(roll=_POP_ROLL, bars=4, hop_bars=2, transpose=(-3, 3)),
+            generator=MuseGanConfig(
+                bars=4,
+                steps_per_bar=8,
+                pitches=72,
+                out_tracks=2,
+                latent_dim=32,
+                filters=16,
+                depth=3,
+                pitch_class_input=True,
+            ),
+            critic=CriticConfig(tracks=2, steps=32, pitches=72, filters=16, layers=3),
+            programs={"Bridge": 48, "Piano": 0},
+            training={**_SMALL_TRAINING, "reconstruction_weight": 30.0},
+        ),
+        GanPreset(
+            name="nottingham-unet",
+            description="Accompanies a folk tune with guitar chords, as in the Nottingham collection.",
+            dataset="nottingham",
+            window=WindowSpec(roll=_FOLK_ROLL, bars=4, hop_bars=2, transpose=(-3, 3)),
+            generator=UNetConfig(
+                steps=32, pitches=64, out_tracks=1, filters=16, depth=4, latent_channels=32, upsample="transposed"
+            ),
+            critic=CriticConfig(tracks=1, steps=32, pitches=64, filters=16, layers=4),
+            programs={"Chords": 24},
+            training=_SMALL_TRAINING,
+        ),
+    )
+}
+"""The named presets: the lab's, and those of the shipped models."""
+
+
+def get_preset(name: str) -> GanPreset:
+    """The preset called `name`; raises `UnknownNameError` listing the known ones."""
+    if name not in PRESETS:
+        raise UnknownNameError(f"There is no GAN preset called {name!r}. Known presets: {', '.join(PRESETS)}.")
+    return PRESETS[name]
+
+
+def default_preset(architecture: str, dataset: str) -> GanPreset:
+    """A small preset for any dataset: 4-bar windows, 8th-note steps, pitches 24-103, every track kept.
+
+    Raises `UnknownNameError` for an unknown architecture or dataset.
+    """
+    info = get_dataset(dataset).info
+    tracks = [slot for slot in info.tracks if not slot.is_drum]
+    melody = [slot.name for slot in tracks if slot.role == "melody"]
+    if not melody:
+        raise TrainingError(f"The dataset {dataset!r} has no melody track, so there is nothing to accompany.")
+    names = (melody[0], *(slot.name for slot in tracks if slot.name != melody[0]))
+    roll = RollSpec(steps_per_beat=2, low_pitch=24, high_pitch=103)
+    out_tracks = len(names) - 1
+    generator: GeneratorConfig
+    if architecture == "unet":
+        generator = UNetConfig(32, 80, out_tracks, filters=16, depth=4, latent_channels=32, upsample="transposed")
+    elif architecture == "musegan":
+        generator = MuseGanConfig(bars=4, steps_per_bar=8, pitches=80, out_tracks=out_tracks, filters=16, depth=3)
+    else:
+        raise UnknownNameError(f"There is no GAN architecture called {architecture!r}; choose unet or musegan.")
+    return GanPreset(
+        name=f"{dataset}-{architecture}",
+        description=f"A {architecture} accompaniment GAN for {info.title}.",
+        dataset=dataset,
+        window=WindowSpec(roll=roll, bars=4, hop_bars=2, tracks=names, transpose=(-3, 3)),
+        generator=generator,
+        critic=CriticConfig(tracks=out_tracks, steps=32, pitches=80, filters=16, layers=4),
+        training=_SMALL_TRAINING,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TrainedGan:
+    """What `train_gan` leaves: the model written into the run folder, the installed copy, and the run."""
+
+    model: ModelEntry
+    installed: ModelEntry | None
+    result: TrainResult
+    prepared: PreparedDataset
+
+
+def train_gan(
+    preset: GanPreset,
+    out_dir: str | Path,
+    *,
+    name: str,
+    hyperparameters: Mapping[str, object] | None = None,
+    dataset: Dataset | str | None = None,
+    sinks: Sequence[Sink] = (),
+    device: str = "auto",
+    command: str = "",
+    install: bool = True,
+    workers: int | None = None,
+) -> TrainedGan:
+    """Train a GAN from a preset and save the model.
+
+    Parameters
+    ----------
+    preset
+        What to train (see `PRESETS`, `default_preset`).
+    out_dir
+        The run's folder; a run found there (same settings) is resumed.
+    name
+        The model's name.
+    hyperparameters
+        Values for `GAN_PARAMS`, over the preset's recommendations and the declared defaults.
+    dataset
+        The dataset (or its name), instead of the preset's.
+    sinks
+        Receivers of the training events, besides ``events.jsonl`` in `out_dir`.
+    device
+        "auto", "cpu", "cuda" or "cuda:N".
+    command
+        The command line that started the run, for the card.
+    install
+        Also save the model into the user's models folder (`opencomposer.registry.models_dir`).
+    workers
+        Processes preparing the windows when they are not cached yet (default: one per CPU core).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown or out-of-range hyperparameter.
+    DatasetError, TrainingError
+        When the data does not fit the preset, or the folder holds another run.
+    """
+    check_model_name(name, new_user_model=install)
+    values = validate_params(GAN_PARAMS, {**preset.training, **(hyperparameters or {})})
+    source = get_dataset(dataset or preset.dataset) if not isinstance(dataset, Dataset) else dataset
+    prepared = prepare(source, preset.window, workers=workers)
+    slots = prepared.tracks
+    melody_index = prepared.melody_index
+    if melody_index is None:
+        raise TrainingError(f"The windows of {source.info.name!r} carry no melody track to accompany.")
+    generated = [index for index in range(len(slots)) if preset.generates_melody or index != melody_index]
+    if preset.generator.out_tracks != len(generated):
+        raise TrainingError(
+            f"The preset {preset.name!r} generates {preset.generator.out_tracks} tracks but the dataset gives "
+            f"{len(generated)} to generate ({', '.join(slots[i].name for i in generated)}); choose another preset."
+        )
+    batch_size, seed = int(values["batch_size"]), int(values["seed"])
+    train_windows = prepared.windows["train"]
+    if len(train_windows) < batch_size:
+        raise TrainingError(
+            f"The training split of {prepared.name!r} holds {len(train_windows)} windows, fewer than one batch of "
+            f"{batch_size}; lower --batch-size."
+        )
+    torch.manual_seed(seed)  # the networks' initial weights
+    generator = build_generator(preset.generator)
+    critic = Critic(replace(preset.critic, tracks=len(generated)))
+    objective = WganGp(
+        generator,
+        critic,
+        melody_index=melody_index,
+        generated_tracks=generated,
+        learning_rate=float(values["learning_rate"]),
+        betas=LAB_BETAS,
+        update_ratio=int(values["update_ratio"]),
+        gradient_penalty_weight=float(values["gradient_penalty"]),
+        reconstruction_weight=float(values["reconstruction_weight"]),
+    )
+    out = Path(out_dir)
+    world_size = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
+    batches_per_epoch = len(train_windows) // batch_size
+    epochs = int(values["epochs"])
+    steps = (
+        steps_for_epochs(epochs, batches_per_epoch, objective.batches_per_step, world_size)
+        if epochs
+        else int(values["steps"])
+    )
+    run_info = {
+        "preset": preset.name,
+        "architecture": preset.architecture,
+        "generator": config_to_dict(preset.generator),
+        "critic": asdict(critic.config),
+        "dataset": prepared.name,
+        "window": _window_json(preset.window),
+        "hyperparameters": {key: value for key, value in values.items() if key not in SCHEDULE_PARAMS},
+    }
+    evaluator = WindowEvaluation(
+        _evaluation_windows(prepared),
+        preset.window.roll,
+        slots,
+        preset.window.steps_per_bar,
+        out / "eval",
+        seed=seed,
+        tempo=preset.tempo,
+        reference=prepared.reference,
+    )
+    trainer = Trainer(
+        objective,
+        lambda epoch: make_loader(prepared, "train", batch_size, True, seed * 100_003 + epoch, drop_last=True),
+        TrainerConfig(
+            steps=steps,
+            eval_every=int(values["eval_every"]),
+            checkpoint_every=int(values["checkpoint_every"]),
+            log_every=max(1, min(10, steps // 100)),
+            seed=seed,
+            device=device,
+            max_seconds=60.0 * float(values["max_minutes"]),
+        ),
+        out,
+        sinks=[JsonLinesSink(out / "events.jsonl"), *sinks],
+        evaluator=evaluator,
+        run_info=run_info,
+    )
+    result = trainer.run()
+    card = ModelCard(
+        name=name,
+        technique="accompany",
+        architecture=preset.architecture,
+        config=config_to_dict(preset.generator),
+        title=name,
+        description=preset.description,
+        dataset=prepared.name,
+        roll=asdict(preset.window.roll),
+        bars=preset.window.bars,
+        tracks=[_track_json(slot, preset.programs) for slot in slots],
+        melody_index=melody_index,
+        generated_tracks=generated,
+        decoding={"max_polyphony": _max_polyphony(train_windows, generated)},
+        training={
+            "command": command,
+            "preset": preset.name,
+            "hyperparameters": values,
+            "steps": result.steps,
+            "wall_seconds": round(result.elapsed_seconds, 1),
+            "windows_per_second": round(result.windows_per_second, 1),
+            "windows": {split: len(array) for split, array in prepared.windows.items()},
+            "window": _window_json(preset.window),
+            "generator_parameters": count_parameters(generator),
+            "critic_parameters": count_parameters(critic),
+            "hardware": hardware_description(device),
+            "world_size": world_size,
+            "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        },
+        metrics={
+            "final_eval": {
+                key: result.last_eval.get("metrics", {}).get(key) for key in _card_metric_keys(result.last_eval)
+            },
+            "reference": {key: prepared.reference[key] for key in HEADLINE_METRICS if key in prepared.reference},
+        },
+        licence=f"Weights trained on {source.info.title}: {source.info.licence}",
+    )
+    weights = dict(generator.state_dict())
+    model = save_model(card, weights, out)
+    installed = save_model(card, weights) if install else None
+    return TrainedGan(model, installed, result, prepared)
+
+
+def _window_json(window: WindowSpec) -> dict[str, Any]:
+    data = asdict(window)
+    data["tracks"] = list(window.tracks) if window.tracks is not None else None
+    data["transpose"] = list(window.transpose)
+    return data
+
+
+def _track_json(slot: TrackSlot, programs: Mapping[str, int]) -> dict[str, Any]:
+    return {
+        "name": slot.name,
+        "role": slot.role,
+        "program": int(programs.get(slot.name, slot.program)),
+        "is_drum": slot.is_drum,
+    }
+
+
+def _card_metric_keys(last_eval: Mapping[str, Any]) -> list[str]:
+    metrics = last_eval.get("metrics", {})
+    return [key for key in metrics if key in HEADLINE_METRICS or key.startswith("empty_bar_rate/")]
+
+
+def _evaluation_windows(prepared: PreparedDataset) -> npt.NDArray[np.uint8]:
+    """Up to `EVAL_WINDOWS` held-out windows spread over the valid split (else test, else train)."""
+    for split in ("valid", "test", "train"):
+        windows = prepared.windows[split]
+        if len(windows):
+            picks = np.unique(np.linspace(0, len(windows) - 1, min(EVAL_WINDOWS, len(windows))).astype(np.int64))
+            return windows[picks]
+    raise TrainingError(f"The dataset {prepared.name!r} gave no window to evaluate on.")
+
+
+def _max_polyphony(windows: npt.NDArray[np.uint8], generated: Sequence[int]) -> list[int]:
+    """Per generated track, the notes sounding at once that the training data rarely exceeds (99th percentile)."""
+    rng = np.random.default_rng(0)
+    sample = windows[rng.choice(len(windows), size=min(POLYPHONY_SAMPLE, len(windows)), replace=False)]
+    limits = []
+    for index in generated:
+        counts = np.count_nonzero(sample[:, index] > 0, axis=2).ravel()  # notes sounding at each step
+        counts = counts[counts > 0]
+        limits.append(max(1, int(np.ceil(np.percentile(counts, POLYPHONY_PERCENTILE)))) if counts.size else 1)
+    return limits
+
+
+def hardware_description(device: str = "auto") -> str:
+    """The machine a run trained on, for model cards: CPU or GPU model, cores and torch version."""
+    if device != "cpu" and torch.cuda.is_available():
+        processor = torch.cuda.get_device_name(0)
+    else:
+        processor = _cpu_model() or platform.processor() or platform.machine()
+    return (
+        f"{processor}; {os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads; torch {torch.__version__}"
+    )
+
+
+def _cpu_model() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return ""

@@ -1,0 +1,98 @@
+"""`opencomposer train gan` and `opencomposer train presets`: flags from the declarations, runs, mistakes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from opencomposer.cli import main
+from opencomposer.data import registry as data_registry
+from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot
+from opencomposer.music.score import Note, Score, Track
+from opencomposer.training.params import GAN_PARAMS
+
+LAYOUT = (TrackSlot("Melody", "melody"), TrackSlot("Bass", "accompaniment", program=32))
+SPLITS = ["train"] * 6 + ["valid", "test", "test"]
+
+
+class Tiny(Dataset):
+    def __init__(self) -> None:
+        self.info = DatasetInfo("tiny", "Tiny", "Test pieces.", ("test",), "CC0", "none", LAYOUT, "tiny")
+
+    def iter_pieces(self, split: str | None = None) -> Iterator[Piece]:
+        for index, piece_split in enumerate(SPLITS):
+            rng = np.random.default_rng(index)
+            melody = [Note(int(rng.integers(60, 72)), beat * 480, 480) for beat in range(16)]
+            bass = [Note(melody[bar * 4].pitch - 24, bar * 1920, 1920) for bar in range(4)]
+            score = Score(
+                tracks=(Track("Melody", notes=tuple(melody), role="melody"), Track("Bass", 32, notes=tuple(bass)))
+            )
+            if split is None or split == piece_split:
+                yield Piece(f"tiny/{index}", score, piece_split)
+
+
+@pytest.fixture(autouse=True)
+def _folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENCOMPOSER_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("OPENCOMPOSER_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(data_registry, "_PROVIDERS", [lambda: {"tiny": Tiny}])
+
+
+QUICK = ["--steps", "2", "--batch-size", "2", "--update-ratio", "1", "--workers", "1", "--device", "cpu"]
+
+
+def test_a_run_trains_installs_and_evaluates_a_model(tmp_path: Path) -> None:
+    out = tmp_path / "my-run"
+    result = CliRunner().invoke(
+        main, ["train", "gan", "--arch", "musegan", "--dataset", "tiny", "--out", str(out), "--evaluate", *QUICK]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Installed as 'my-run'" in result.output
+    assert (out / "my-run.safetensors").is_file() and (out / "events.jsonl").is_file()
+    installed = json.loads((tmp_path / "home" / "models" / "my-run.json").read_text(encoding="utf-8"))
+    assert installed["architecture"] == "musegan" and installed["training"]["steps"] == 2
+    assert installed["training"]["command"].startswith("opencomposer ")
+    assert installed["metrics"]["held_out"]["pieces"] == 2
+    assert json.loads((out / "my-run.json").read_text(encoding="utf-8"))["metrics"]["held_out"]["split"] == "test"
+    assert "similarity_index" in result.output
+
+
+def test_the_hyperparameter_flags_come_from_the_declarations() -> None:
+    result = CliRunner().invoke(main, ["train", "gan", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for param in GAN_PARAMS:
+        assert f"--{param.name.replace('_', '-')}" in result.output
+        assert param.help.split(";")[0][:40] in " ".join(result.output.split())
+    assert "[1 to 20; default: 5]" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--dataset", "tiny", "--update-ratio", "30"], "update_ratio must be between 1 and 20, not 30"),
+        (["--dataset", "tiny", "--learning-rate", "fast"], "is not a valid float"),
+        ([], "Give --preset, or --dataset"),
+        (["--preset", "bach-chorale-unet", "--arch", "musegan"], "trains a unet generator, not musegan"),
+        (["--preset", "mozart"], "Known presets: deepcomposer-lab"),
+        (["--dataset", "nope"], "no dataset called 'nope'"),
+        (["--dataset", "tiny", "--name", "Bad Name"], "not a valid model name"),
+        (["--dataset", "tiny", "--batch-size", "4000"], "fewer than one batch of 4000"),
+    ],
+)
+def test_mistakes_print_one_line_and_exit_2(tmp_path: Path, arguments: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["train", "gan", "--out", str(tmp_path / "run"), *arguments])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_presets_are_listed() -> None:
+    result = CliRunner().invoke(main, ["train", "presets"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for name in ("deepcomposer-lab", "bach-chorale-unet", "pop909-musegan"):
+        assert name in result.output
