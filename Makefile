@@ -4,13 +4,27 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: studio test lint typecheck unit bench clean system-deps
+.PHONY: studio test lint typecheck unit bench clean system-deps test-deps
 
-# Debian packages the project needs at run or test time; installed only when missing.
+# Debian packages the project needs at run time; installed only when missing. FluidSynth and its General
+# MIDI soundfont play compositions in the studio (without them, only the audio downloads are unavailable).
 system-deps:
 	@$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || { \
 		echo "Installing python3-venv (Debian) ..."; \
 		apt-get update -qq && apt-get install -y -qq python3-venv; }
+	@missing=""; \
+	command -v fluidsynth >/dev/null 2>&1 || missing="$$missing fluidsynth"; \
+	test -f /usr/share/sounds/sf2/FluidR3_GM.sf2 || missing="$$missing fluid-soundfont-gm"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing$$missing (Debian) ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Debian packages only the tests need: PostgreSQL, which the studio's store suite starts a throwaway server of.
+test-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "Installing postgresql (Debian) ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; }
 
 $(PY): | system-deps
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +35,9 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-studio: $(STAMP)
-	$(VENV)/bin/opencomposer --help
+# Starts the studio on http://127.0.0.1:8000/ (pass options with STUDIO_ARGS="--port 8080 --home DIR").
+studio: $(STAMP) | system-deps
+	$(VENV)/bin/opencomposer studio $(STUDIO_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
@@ -31,7 +46,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) | system-deps test-deps
 	$(VENV)/bin/pytest -n 2 --durations=15
 
 test: lint typecheck unit

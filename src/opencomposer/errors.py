@@ -52,3 +52,19 @@ class TrainingError(OpenComposerError):
 
 class ModelFileError(OpenComposerError):
     """A model's files are missing or damaged, or a model cannot be saved under the name asked for."""
+
+
+class UploadTooLargeError(OpenComposerError):
+    """An uploaded file or request is larger than the studio accepts."""
+
+
+class StateConflictError(OpenComposerError):
+    """A request does not fit the present state of what it names (resuming a running job, deleting a shipped model)."""
+
+
+class AudioUnavailableError(OpenComposerError):
+    """Audio cannot be rendered on this machine: the synthesizer, its soundfont or an encoder is missing."""
+
+
+class StudioConfigError(OpenComposerError):
+    """The studio cannot start with the settings given (such as a public address without a token)."""

@@ -39,13 +39,21 @@ def main() -> None:
 def _register() -> None:
     from opencomposer.cli.data import data
     from opencomposer.cli.evaluate import evaluate
+    from opencomposer.cli.generate import generate
     from opencomposer.cli.melodies import melodies
     from opencomposer.cli.midi import midi
+    from opencomposer.cli.models import models
+    from opencomposer.cli.studio import studio
+    from opencomposer.cli.train import train
 
     main.add_command(data)
     main.add_command(evaluate)
+    main.add_command(generate)
     main.add_command(melodies)
     main.add_command(midi)
+    main.add_command(models)
+    main.add_command(studio)
+    main.add_command(train)
 
 
 _register()

@@ -1,0 +1,274 @@
+"""What the studio does with music: read uploads, run techniques, summarise, measure and draw scores.
+
+Techniques come from the technique registry (`opencomposer.techniques`) and models from the model
+registry, so a technique or a model that lands later is offered with no change here. A technique's
+class is called with the model's registry entry, as `Accompany(entry)` is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import numpy as np
+
+from opencomposer.errors import ParameterError, ScoreFileError, TransformError, UnknownNameError
+from opencomposer.music.instruments import program_to_name
+from opencomposer.music.io import SCORE_SUFFIXES, read_score
+from opencomposer.music.midi import MIDI_SUFFIXES, read_midi
+from opencomposer.music.pianoroll import RollSpec, to_roll
+from opencomposer.music.score import Score
+from opencomposer.music.transform import melody_track
+from opencomposer.registry import ModelEntry, list_models
+from opencomposer.techniques import technique_class
+from opencomposer.techniques.base import Generation, ParamValue, Technique, validate_params
+
+METRICS_SPEC = RollSpec(steps_per_beat=4, low_pitch=0, high_pitch=127)
+METRICS_BARS_PER_WINDOW = 4
+CACHED_TECHNIQUES = 4
+
+T = TypeVar("T")
+
+
+def find_model(name: str) -> ModelEntry:
+    """The usable model called `name` (never a path); raises `UnknownNameError` listing the known ones."""
+    entries = list_models()
+    for entry in entries:
+        if entry.name == name:
+            return entry
+    known = ", ".join(entry.name for entry in entries) or "none yet (train one)"
+    raise UnknownNameError(f"There is no model called {name!r}; the models are: {known}.")
+
+
+def read_upload(data: bytes, suffix: str, scratch: Path) -> Score:
+    """A score from the bytes of an uploaded MIDI or MusicXML file; `suffix` (".mid", ".mxl"...) picks the reader.
+
+    Raises `ScoreFileError` for a suffix that is not a score's, `MidiError` or `ScoreFileError` for a file
+    that cannot be read.
+    """
+    suffix = suffix.lower()
+    if suffix in MIDI_SUFFIXES:
+        return read_midi(data, name="the uploaded file")
+    if suffix not in SCORE_SUFFIXES:
+        raise ScoreFileError(
+            f"The uploaded file's name ends in {suffix or 'nothing'!r}; send a MIDI or MusicXML file "
+            f"({', '.join(SCORE_SUFFIXES)})."
+        )
+    # music21 reads MusicXML from a path: the bytes go to a scratch file named by the studio.
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=scratch, suffix=suffix) as file:
+        file.write(data)
+        file.flush()
+        try:
+            return read_score(file.name)
+        except ScoreFileError:
+            raise ScoreFileError(
+                "The uploaded file cannot be read as MusicXML; export it again from your score editor."
+            ) from None
+
+
+def check_melody(score: Score, max_bars: int, max_notes: int) -> None:
+    """Raise `TransformError` unless `score` has a pitched note, at most `max_bars` bars and `max_notes` notes."""
+    melody_track(score)
+    if score.n_bars > max_bars:
+        raise TransformError(f"The melody lasts {score.n_bars} bars; the studio takes at most {max_bars}, cut it.")
+    if score.n_notes > max_notes:
+        raise TransformError(f"The melody has {score.n_notes} notes; the studio takes at most {max_notes}, cut it.")
+
+
+def summarize(score: Score) -> dict[str, Any]:
+    """What a list shows of a score: tempo, metre, length and its tracks."""
+    return {
+        "tempo_qpm": score.tempo,
+        "time_signature": list(score.time_signature),
+        "resolution": score.resolution,
+        "bars": score.n_bars,
+        "notes": score.n_notes,
+        "duration_seconds": round(score.get_duration_seconds(), 3),
+        "tracks": [
+            {
+                "name": track.name,
+                "program": track.program,
+                "instrument": "Drums" if track.is_drum else program_to_name(track.program),
+                "is_drum": track.is_drum,
+                "role": track.role,
+                "notes": len(track.notes),
+            }
+            for track in score.tracks
+        ],
+    }
+
+
+class ScoreCache:
+    """The scores of the last `size` stored melodies read, so that generating again does not parse MIDI again.
+
+    Stored melodies never change (an operation makes a new one); `drop` forgets a deleted one.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._scores: OrderedDict[str, Score] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, load: Callable[[], Score]) -> Score:
+        """The score cached under `key`, else `load()` (cached from then on)."""
+        with self._lock:
+            if key in self._scores:
+                self._scores.move_to_end(key)
+                return self._scores[key]
+        score = load()
+        with self._lock:
+            self._scores[key] = score
+            while len(self._scores) > self.size:
+                self._scores.popitem(last=False)
+        return score
+
+    def drop(self, key: str) -> None:
+        """Forget the score cached under `key`."""
+        with self._lock:
+            self._scores.pop(key, None)
+
+
+class Composer:
+    """Runs techniques with models: the last few models stay loaded, and generations queue first come, first served.
+
+    Generations run on a pool of `max_running` threads fed from one FIFO queue, so under load every
+    request waits about as long as the others (a free-for-all over threads would let some starve).
+
+    Parameters
+    ----------
+    max_running
+        Generations running at once; more wait in the queue.
+    threads
+        Torch threads of this process, set when the first model is loaded.
+    """
+
+    def __init__(self, max_running: int = 2, threads: int = 1) -> None:
+        self.threads = threads
+        self._loaded: OrderedDict[tuple[str, str, int, int], Technique] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=max_running, thread_name_prefix="opencomposer-generate")
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run `work` (a generation and what goes with it) in its turn, without blocking the event loop."""
+        return await asyncio.wrap_future(self._pool.submit(work))
+
+    def close(self) -> None:
+        """Finish the queued generations and stop the pool."""
+        self._pool.shutdown()
+
+    def technique(self, technique: str, model: str) -> Technique:
+        """`technique` loaded with `model` (from the cache when its files have not changed).
+
+        Raises `UnknownNameError` for an unknown technique or model, `ParameterError` for a model of
+        another technique.
+        """
+        cls = technique_class(technique)
+        entry = find_model(model)
+        if entry.card.technique != technique:
+            raise ParameterError(
+                f"The model {model!r} is a {entry.card.technique} model; pick a {technique} model for {technique}."
+            )
+        key = (technique, model, entry.card_path.stat().st_mtime_ns, entry.weights_path.stat().st_mtime_ns)
+        with self._lock:
+            if key in self._loaded:
+                self._loaded.move_to_end(key)
+                return self._loaded[key]
+            if not self._loaded:
+                import torch
+
+                torch.set_num_threads(self.threads)
+            loaded = cast(Callable[[ModelEntry], Technique], cls)(entry)
+            self._loaded[key] = loaded
+            while len(self._loaded) > CACHED_TECHNIQUES:
+                self._loaded.popitem(last=False)
+            return loaded
+
+    def generate(
+        self, technique: str, model: str, score: Score, params: Mapping[str, object], seed: int
+    ) -> tuple[Generation, dict[str, ParamValue]]:
+        """Run a technique; returns what it made and its parameters with the defaults filled in."""
+        loaded = self.technique(technique, model)
+        values = validate_params(type(loaded).params, params)
+        return loaded.generate(score, values, seed), values
+
+
+def composition_metrics(score: Score) -> dict[str, float | None]:
+    """The music metrics of a score (`opencomposer.metrics.window_metrics` over its 4-bar windows).
+
+    Undefined values (a silent track's pitch range) are None. A score whose bars are not a whole number
+    of 16th-note steps is measured in 4/4.
+    """
+    from opencomposer.metrics import window_metrics
+
+    try:
+        steps_per_bar = METRICS_SPEC.steps_per_bar(score.time_signature)
+    except ValueError:
+        steps_per_bar = METRICS_SPEC.steps_per_bar((4, 4))
+    roll = to_roll(score, METRICS_SPEC)  # (tracks, steps, pitches)
+    window_steps = METRICS_BARS_PER_WINDOW * steps_per_bar
+    n_windows = max(1, math.ceil(roll.shape[1] / window_steps))
+    padded = np.zeros((roll.shape[0], n_windows * window_steps, roll.shape[2]), dtype=roll.dtype)
+    padded[:, : roll.shape[1]] = roll
+    windows = padded.reshape(roll.shape[0], n_windows, window_steps, roll.shape[2]).swapaxes(0, 1)
+    try:
+        melody: int | None = melody_track(score)
+    except TransformError:
+        melody = None
+    values = window_metrics(
+        windows,
+        METRICS_SPEC,
+        steps_per_bar=steps_per_bar,
+        track_names=_unique_names([track.name or f"Track {i + 1}" for i, track in enumerate(score.tracks)]),
+        drum_tracks=[track.is_drum for track in score.tracks],
+        melody_index=melody,
+    )
+    return {key: value if math.isfinite(value) else None for key, value in values.items()}
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return unique
+
+
+def draw_piano_roll(score: Score, path: Path, title: str = "") -> None:
+    """Draw a score as a piano roll (time in beats across, pitch up, a colour per track) into a PNG file."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 4), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    colours = [f"C{index % 10}" for index in range(len(score.tracks))]
+    for track, colour in zip(score.tracks, colours, strict=True):
+        for note in track.notes:
+            start_beats, duration_beats = note.start / score.resolution, note.duration / score.resolution
+            axes.broken_barh([(start_beats, duration_beats)], (note.pitch - 0.4, 0.8), facecolors=colour)
+        axes.plot([], [], color=colour, linewidth=6, label=track.name or "untitled")
+    beats_per_bar = 4 * score.time_signature[0] / score.time_signature[1]
+    end_beats = max(score.end / score.resolution, beats_per_bar)
+    for bar in range(1, math.ceil(end_beats / beats_per_bar)):
+        axes.axvline(bar * beats_per_bar, color="0.8", linewidth=0.6, zorder=0)
+    axes.set_xlim(0, end_beats)
+    axes.set_xlabel("beats")
+    axes.set_ylabel("MIDI pitch")
+    if score.tracks:
+        axes.legend(loc="upper right", fontsize=7)
+    if title:
+        axes.set_title(title, fontsize=9)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
+    figure.savefig(str(partial), format="png")
+    partial.replace(path)

@@ -1,0 +1,1 @@
+"""One router per resource: melodies, compositions, techniques, models, datasets, training jobs, status."""

@@ -1,0 +1,146 @@
+"""Compositions: made by running a technique with a model on a melody, saved automatically; downloaded as
+MIDI, WAV, OGG or MP3; drawn as a piano roll; measured."""
+
+from __future__ import annotations
+
+import secrets
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+from fastapi.responses import FileResponse
+
+from opencomposer.music.midi import midi_to_bytes, read_midi
+from opencomposer.music.score import Score
+from opencomposer.studio.audio import AUDIO_MEDIA_TYPES
+from opencomposer.studio.compose import composition_metrics, draw_piano_roll, summarize
+from opencomposer.studio.home import ID_PATTERN, AudioFormat, new_id
+from opencomposer.studio.models import CompositionRow
+from opencomposer.studio.server.dependencies import ERRORS, UNAVAILABLE, Studio, StudioDep
+from opencomposer.studio.server.routes.melodies import MIDI_MEDIA_TYPE, load_melody, score_notes
+from opencomposer.studio.server.schemas import (
+    MAX_SEED,
+    CompositionCreate,
+    CompositionPublic,
+    CompositionUpdate,
+    MetricsPublic,
+    ScoreNotes,
+)
+
+router = APIRouter(prefix="/api/compositions", tags=["compositions"], responses=ERRORS)
+
+CompositionId = Annotated[str, Path(pattern=ID_PATTERN, description="The composition's id.")]
+
+
+def _score(studio: Studio, composition_id: str) -> tuple[CompositionRow, Score]:
+    row = studio.store.get(CompositionRow, composition_id)
+    return row, read_midi(studio.home.composition_midi(row.id).read_bytes())
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create(studio: StudioDep, request: CompositionCreate) -> CompositionPublic:
+    """Run a technique with a model on a melody and save the result (without a seed, a random one is saved)."""
+    return await studio.composer.run(partial(_compose, studio, request))
+
+
+def _compose(studio: Studio, request: CompositionCreate) -> CompositionPublic:
+    score, melody = load_melody(studio, request.melody_id)
+    seed = request.seed if request.seed is not None else secrets.randbelow(MAX_SEED + 1)
+    generation, params = studio.composer.generate(request.technique, request.model, score, request.params, seed)
+    composition_id = new_id()
+    path = studio.home.composition_midi(composition_id)
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.write_bytes(midi_to_bytes(generation.score))
+    partial.replace(path)
+    row = studio.store.add(
+        CompositionRow(
+            id=composition_id,
+            title=request.title or f"{melody.title} ({request.technique}, {request.model})"[:200],
+            technique=request.technique,
+            model=request.model,
+            params=dict(params),
+            seed=seed,
+            melody_id=melody.id,
+            summary=summarize(generation.score),
+            info={**generation.info, "frames": len(generation.frames)},
+        )
+    )
+    return CompositionPublic.model_validate(row)
+
+
+@router.get("")
+def list_all(
+    studio: StudioDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[CompositionPublic]:
+    """Your compositions, newest first, a page at a time."""
+    rows = studio.store.rows(CompositionRow, CompositionRow.created_at, descending=True, limit=limit, offset=offset)
+    return [CompositionPublic.model_validate(row) for row in rows]
+
+
+@router.get("/{composition_id}")
+def get_one(studio: StudioDep, composition_id: CompositionId) -> CompositionPublic:
+    """One composition."""
+    return CompositionPublic.model_validate(studio.store.get(CompositionRow, composition_id))
+
+
+@router.patch("/{composition_id}")
+def rename(studio: StudioDep, composition_id: CompositionId, update: CompositionUpdate) -> CompositionPublic:
+    """Rename a composition."""
+    return CompositionPublic.model_validate(studio.store.update(CompositionRow, composition_id, title=update.title))
+
+
+@router.delete("/{composition_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete(studio: StudioDep, composition_id: CompositionId) -> None:
+    """Delete a composition and its files."""
+    studio.store.delete(CompositionRow, composition_id)
+    for path in studio.home.composition_files(composition_id):
+        path.unlink(missing_ok=True)
+
+
+@router.get("/{composition_id}/notes")
+def notes(studio: StudioDep, composition_id: CompositionId) -> ScoreNotes:
+    """A composition's notes, for drawing and playing it."""
+    return score_notes(_score(studio, composition_id)[1])
+
+
+@router.get("/{composition_id}/midi", response_class=Response, responses={200: {"content": {MIDI_MEDIA_TYPE: {}}}})
+def midi(studio: StudioDep, composition_id: CompositionId) -> FileResponse:
+    """A composition as a MIDI file."""
+    row = studio.store.get(CompositionRow, composition_id)
+    return FileResponse(studio.home.composition_midi(row.id), media_type=MIDI_MEDIA_TYPE, filename=f"{row.id}.mid")
+
+
+@router.get(
+    "/{composition_id}/audio/{audio_format}",
+    response_class=Response,
+    responses={200: {"content": {media: {} for media in AUDIO_MEDIA_TYPES.values()}}, **UNAVAILABLE},
+)
+def audio(studio: StudioDep, composition_id: CompositionId, audio_format: AudioFormat) -> FileResponse:
+    """A composition played by FluidSynth with a General MIDI soundfont, as WAV, OGG or MP3 (rendered once)."""
+    row = studio.store.get(CompositionRow, composition_id)
+    path = studio.home.composition_audio(row.id, audio_format)
+    if not path.is_file():
+        with studio.renders:
+            studio.synthesizer.render(studio.home.composition_midi(row.id), path, audio_format)
+    return FileResponse(path, media_type=AUDIO_MEDIA_TYPES[audio_format], filename=f"{row.id}.{audio_format}")
+
+
+@router.get("/{composition_id}/pianoroll.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
+def piano_roll(studio: StudioDep, composition_id: CompositionId) -> FileResponse:
+    """A composition drawn as a piano roll (drawn once)."""
+    row, score = _score(studio, composition_id)
+    path = studio.home.composition_picture(row.id)
+    if not path.is_file():
+        draw_piano_roll(score, path, title=row.title)
+    return FileResponse(path, media_type="image/png")
+
+
+@router.get("/{composition_id}/metrics")
+def metrics(studio: StudioDep, composition_id: CompositionId) -> MetricsPublic:
+    """A composition's music metrics (measured once): scale, polyphony, tonal distance, empty bars, ..."""
+    row, score = _score(studio, composition_id)
+    if row.metrics is None:
+        row = studio.store.update(CompositionRow, row.id, metrics=composition_metrics(score))
+    return MetricsPublic(metrics=row.metrics or {})

@@ -1,0 +1,29 @@
+"""Trainable architectures: their hyperparameters as JSON Schema (read from the declarations) and presets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from opencomposer.studio.jobs import list_architectures
+from opencomposer.studio.server.dependencies import ERRORS
+from opencomposer.studio.server.routes.techniques import params_schema
+from opencomposer.studio.server.schemas import ArchitecturePublic
+
+router = APIRouter(prefix="/api/architectures", tags=["training jobs"], responses=ERRORS)
+
+
+@router.get("")
+def list_all() -> list[ArchitecturePublic]:
+    """The architectures a training job can train, with their hyperparameters and presets."""
+    return [
+        ArchitecturePublic(
+            name=architecture.name,
+            technique=architecture.technique,
+            params_schema=params_schema(architecture.params),
+            presets=[
+                {"name": name, "dataset": dataset, "description": description}
+                for name, dataset, description in architecture.presets
+            ],
+        )
+        for architecture in list_architectures()
+    ]
