@@ -27,17 +27,16 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from opencomposer.errors import DatasetError, ParameterError, StateConflictError, UnknownNameError
+from opencomposer.errors import ParameterError, StateConflictError
 from opencomposer.registry import check_model_name, list_models
 from opencomposer.studio.home import Home, new_id
 from opencomposer.studio.models import JobRow, utc_now
 from opencomposer.studio.settings import Settings
 from opencomposer.studio.store import Store
-from opencomposer.techniques.base import Param, ParamValue, validate_params
+from opencomposer.techniques.base import ParamValue, validate_params
 
 logger = logging.getLogger(__name__)
 
@@ -51,77 +50,18 @@ WORKER_MODULE = "opencomposer.studio.worker"
 STOP_WAIT_SECONDS = 60.0
 
 
-@dataclass(frozen=True, slots=True)
-class Architecture:
-    """A trainable architecture: the technique its models serve and the hyperparameters it declares."""
-
-    name: str
-    technique: str
-    params: tuple[Param, ...]
-    presets: tuple[tuple[str, str, str], ...]
-    """(name, dataset, description) of each preset of this architecture."""
-
-
-def list_architectures() -> list[Architecture]:
-    """The architectures a job can train: each accompaniment generator, trained as a WGAN-GP."""
-    from opencomposer.models import GENERATOR_ARCHITECTURES
-    from opencomposer.training.gan import PRESETS
-    from opencomposer.training.params import GAN_PARAMS
-
-    return [
-        Architecture(
-            name=name,
-            technique="accompany",
-            params=GAN_PARAMS,
-            presets=tuple(
-                (preset.name, preset.dataset, preset.description)
-                for preset in PRESETS.values()
-                if preset.architecture == name
-            ),
-        )
-        for name in GENERATOR_ARCHITECTURES
-    ]
-
-
-def get_architecture(name: str) -> Architecture:
-    """The architecture called `name`; raises `UnknownNameError` listing the known ones."""
-    architectures = list_architectures()
-    for architecture in architectures:
-        if architecture.name == name:
-            return architecture
-    known = ", ".join(architecture.name for architecture in architectures)
-    raise UnknownNameError(f"There is no trainable architecture called {name!r}; choose one of {known}.")
-
-
 def plan_training(
     architecture: str, dataset: str, preset: str | None, hyperparameters: Mapping[str, object]
 ) -> dict[str, ParamValue]:
     """Check what a job would train and return its hyperparameters (the preset's and the defaults filled in).
 
-    Raises `UnknownNameError` for an unknown architecture, dataset or preset, `DatasetError` for a
-    dataset whose files are not on this machine, `TrainingError` when it has nothing to accompany, and
-    `ParameterError` for an unknown or out-of-range hyperparameter or a preset of another architecture.
+    The architecture's own `plan` checks the dataset, the preset and the hyperparameters (see
+    `opencomposer.training.architectures.PlanFunction`). Raises `UnknownNameError` for an unknown
+    architecture as well.
     """
-    from opencomposer.data.registry import get_dataset
-    from opencomposer.training.gan import default_preset, get_preset
+    from opencomposer.training.architectures import get_architecture
 
-    declared = get_architecture(architecture)
-    source = get_dataset(dataset)
-    if not source.is_present():
-        raise DatasetError(
-            f"The files of the dataset {dataset!r} are not on this machine; run `opencomposer data download "
-            f"{dataset}` first, or pick another dataset."
-        )
-    if preset is not None:
-        chosen = get_preset(preset)
-        if chosen.architecture != architecture:
-            raise ParameterError(
-                f"The preset {preset!r} trains a {chosen.architecture} generator, not {architecture}; "
-                "choose a preset of this architecture or none."
-            )
-    else:
-        chosen = default_preset(architecture, dataset)
-    return validate_params(declared.params, {**chosen.training, **hyperparameters})
+    return get_architecture(architecture).plan(dataset, preset, hyperparameters)
 
 
 class JobManager:
@@ -253,6 +193,8 @@ class JobManager:
                 raise StateConflictError(
                     f"The job {job_id} is {job.status}; only a stopped, interrupted or failed job can be resumed."
                 )
+            from opencomposer.training.architectures import get_architecture
+
             declared = get_architecture(job.architecture).params
             values = validate_params(declared, {**job.hyperparameters, **changes})
             job = self.store.update(

@@ -1,8 +1,9 @@
 """A training job's worker process: ``python -m opencomposer.studio.worker JOB_DIR``.
 
-It reads ``JOB_DIR/spec.json`` (written by `opencomposer.studio.jobs.JobManager`), trains with
-`opencomposer.training.gan.train_gan` into ``JOB_DIR/run`` (a run found there is resumed from its last
-checkpoint), installs the model into the user's models and writes its outcome to ``JOB_DIR/result.json``:
+It reads ``JOB_DIR/spec.json`` (written by `opencomposer.studio.jobs.JobManager`), trains with the
+architecture's `train` (`opencomposer.training.architectures`) into ``JOB_DIR/run`` (a run found there is
+resumed from its last checkpoint), installs the model into the user's models and writes its outcome to
+``JOB_DIR/result.json``:
 ``{"status": "done" | "stopped" | "failed", "reason": ...}``. It never opens the studio's database.
 
 SIGTERM (the studio's stop) makes the trainer write a checkpoint and the worker exit with status
@@ -57,16 +58,15 @@ def run(job_dir: Path) -> int:
     try:
         import torch
 
-        from opencomposer.training.gan import default_preset, get_preset, train_gan
+        from opencomposer.training.architectures import get_architecture
 
         torch.set_num_threads(int(spec["threads"]))
-        preset = get_preset(spec["preset"]) if spec["preset"] else default_preset(spec["architecture"], spec["dataset"])
-        train_gan(
-            preset,
+        get_architecture(spec["architecture"]).train(
             job_dir / "run",
+            dataset=spec["dataset"],
+            preset=spec["preset"],
             name=spec["model_name"],
             hyperparameters=spec["hyperparameters"],
-            dataset=spec["dataset"],
             device=spec["device"],
             command=f"opencomposer studio (training job {spec['job_id']})",
             install=True,

@@ -26,8 +26,15 @@ import torch
 from opencomposer.data.loader import make_loader
 from opencomposer.data.registry import Dataset, TrackSlot, get_dataset
 from opencomposer.data.windows import PreparedDataset, WindowSpec, prepare
-from opencomposer.errors import TrainingError, UnknownNameError
-from opencomposer.models import GeneratorConfig, architecture_of, build_generator, config_to_dict, count_parameters
+from opencomposer.errors import DatasetError, ParameterError, TrainingError, UnknownNameError
+from opencomposer.models import (
+    GENERATOR_ARCHITECTURES,
+    GeneratorConfig,
+    architecture_of,
+    build_generator,
+    config_to_dict,
+    count_parameters,
+)
 from opencomposer.models.critic import Critic, CriticConfig
 from opencomposer.models.musegan import MuseGanConfig
 from opencomposer.models.unet_gan import PRESETS as UNET_PRESETS
@@ -35,6 +42,7 @@ from opencomposer.models.unet_gan import UNetConfig
 from opencomposer.music.pianoroll import RollSpec
 from opencomposer.registry import ModelCard, ModelEntry, check_model_name, save_model
 from opencomposer.techniques.base import ParamValue, validate_params
+from opencomposer.training.architectures import Architecture, PresetInfo
 from opencomposer.training.evaluation import HEADLINE_METRICS, WindowEvaluation
 from opencomposer.training.events import JsonLinesSink, Sink
 from opencomposer.training.objectives.gan import LAB_BETAS, WganGp
@@ -452,3 +460,101 @@ def _cpu_model() -> str:
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     return ""
+
+
+_ARCHITECTURE_TEXT = {
+    "unet": (
+        "U-Net GAN",
+        "The AWS DeepComposer generator: a U-Net over the melody's piano roll with noise at its bottleneck, trained "
+        "against a convolutional critic (WGAN-GP). Learns to accompany a melody in the dataset's style.",
+    ),
+    "musegan": (
+        "MuseGAN",
+        "A track-conditional generator with a latent shared by all tracks and one per track, bar by bar, trained "
+        "against a convolutional critic (WGAN-GP). Each accompaniment track keeps a character of its own.",
+    ),
+}
+
+
+def plan_gan(
+    architecture: str, dataset: str, preset: str | None, hyperparameters: Mapping[str, object]
+) -> dict[str, ParamValue]:
+    """Check a GAN training request without training; returns its hyperparameters with defaults filled in.
+
+    Raises `UnknownNameError` for an unknown architecture, dataset or preset, `DatasetError` for a dataset
+    whose files are not on this machine, `TrainingError` for a dataset with no melody to accompany, and
+    `ParameterError` for an unknown or out-of-range hyperparameter or a preset of another architecture.
+    """
+    source = get_dataset(dataset)
+    if not source.is_present():
+        raise DatasetError(
+            f"The files of the dataset {dataset!r} are not on this machine; run `opencomposer data download "
+            f"{dataset}` first, or pick another dataset."
+        )
+    chosen = _chosen_preset(architecture, dataset, preset)
+    return validate_params(GAN_PARAMS, {**chosen.training, **hyperparameters})
+
+
+def _chosen_preset(architecture: str, dataset: str, preset: str | None) -> GanPreset:
+    if preset is None:
+        return default_preset(architecture, dataset)
+    chosen = get_preset(preset)
+    if chosen.architecture != architecture:
+        raise ParameterError(
+            f"The preset {preset!r} trains a {chosen.architecture} generator, not {architecture}; "
+            "choose a preset of this architecture or none."
+        )
+    return chosen
+
+
+def architectures() -> list[Architecture]:
+    """The GAN generators as trainable architectures (see `opencomposer.training.architectures`)."""
+
+    def describe(architecture: str) -> Architecture:
+        def plan(dataset: str, preset: str | None, hyperparameters: Mapping[str, object]) -> dict[str, ParamValue]:
+            return plan_gan(architecture, dataset, preset, hyperparameters)
+
+        def train(
+            out_dir: Path,
+            *,
+            dataset: str,
+            preset: str | None,
+            name: str,
+            hyperparameters: Mapping[str, object],
+            sinks: Sequence[Sink] = (),
+            device: str = "auto",
+            command: str = "",
+            install: bool = True,
+            workers: int | None = None,
+        ) -> ModelEntry:
+            trained = train_gan(
+                _chosen_preset(architecture, dataset, preset),
+                out_dir,
+                name=name,
+                hyperparameters=hyperparameters,
+                dataset=dataset,
+                sinks=sinks,
+                device=device,
+                command=command,
+                install=install,
+                workers=workers,
+            )
+            return trained.installed or trained.model
+
+        title, description = _ARCHITECTURE_TEXT[architecture]
+        return Architecture(
+            name=architecture,
+            technique="accompany",
+            title=title,
+            description=description,
+            params=GAN_PARAMS,
+            presets=tuple(
+                PresetInfo(preset.name, preset.dataset, preset.description)
+                for preset in PRESETS.values()
+                if preset.architecture == architecture
+            ),
+            plan=plan,
+            train=train,
+        )
+
+    return [describe(architecture) for architecture in GENERATOR_ARCHITECTURES]

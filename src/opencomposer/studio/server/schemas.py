@@ -261,6 +261,8 @@ class ArchitecturePublic(PublicSchema):
 
     name: str
     technique: str
+    title: str
+    description: str
     params_schema: dict[str, Any]
     presets: list[dict[str, str]]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from opencomposer.studio.jobs import list_architectures
 from opencomposer.studio.server.dependencies import ERRORS
 from opencomposer.studio.server.routes.techniques import params_schema
 from opencomposer.studio.server.schemas import ArchitecturePublic
@@ -15,14 +14,18 @@ router = APIRouter(prefix="/api/architectures", tags=["training jobs"], response
 @router.get("")
 def list_all() -> list[ArchitecturePublic]:
     """The architectures a training job can train, with their hyperparameters and presets."""
+    from opencomposer.training.architectures import list_architectures
+
     return [
         ArchitecturePublic(
             name=architecture.name,
             technique=architecture.technique,
+            title=architecture.title,
+            description=architecture.description,
             params_schema=params_schema(architecture.params),
             presets=[
-                {"name": name, "dataset": dataset, "description": description}
-                for name, dataset, description in architecture.presets
+                {"name": preset.name, "dataset": preset.dataset, "description": preset.description}
+                for preset in architecture.presets
             ],
         )
         for architecture in list_architectures()
