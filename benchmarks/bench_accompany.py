@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from rich.console import Console
-from rich.table import Table
 
+from _report import print_table
 from opencomposer.errors import UnknownNameError
 from opencomposer.models import build_generator, config_to_dict
 from opencomposer.models.critic import Critic
@@ -123,12 +122,7 @@ def main() -> None:
         rate = training_windows_per_second(preset)
         rows.append((f"train {preset.name} ({preset.architecture})", f"{rate:.0f}", "windows / s"))
 
-    table = Table(title=f"GAN accompaniment (medians; torch threads: {torch.get_num_threads()})")
-    for column in ("what", "value", "unit"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+    print_table(f"GAN accompaniment (medians; torch threads: {torch.get_num_threads()})", rows)
 
 
 if __name__ == "__main__":

@@ -7,14 +7,9 @@ a 16th to a half note and some rests. Reports medians over repeats.
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
-
 import numpy as np
-from rich.console import Console
-from rich.table import Table
 
+from _report import median_seconds, print_table
 from opencomposer.metrics import window_metrics
 from opencomposer.metrics.distribution import compare_feature_sets, piece_features
 from opencomposer.music.pianoroll import HOLD, ONSET, RollArray, RollSpec
@@ -48,16 +43,6 @@ def musical_windows(n_windows: int, seed: int = 0) -> RollArray:
     return rolls
 
 
-def median_seconds(action: Callable[[], object], repeats: int = REPEATS) -> float:
-    """Median wall time of `repeats` calls, in seconds."""
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
-
-
 def main() -> None:
     windows = musical_windows(1000)
     rows: list[tuple[str, str, str]] = []
@@ -74,12 +59,7 @@ def main() -> None:
     seconds = median_seconds(lambda: compare_feature_sets(features[:100], features[100:]))
     rows.append(("compare_feature_sets, 100 against 100 pieces", f"{seconds:.3f}", "s"))
 
-    table = Table(title=f"metrics (medians of {REPEATS} repeats)")
-    for column in ("what", "median", "unit"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+    print_table(f"metrics (medians of {REPEATS} repeats)", rows)
 
 
 if __name__ == "__main__":

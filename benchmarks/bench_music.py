@@ -11,9 +11,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
+from _report import print_table
 from opencomposer.music.midi import read_midi
 from opencomposer.music.pianoroll import RollSpec, from_roll, to_roll
 from opencomposer.music.score import Note, Score, Track
@@ -67,12 +65,7 @@ def main() -> None:
             median = median_per_file_ms(files, read_quietly, repeats=2)
             rows.append((f"read MIDI, {label} ({len(files)} files; aim < 2 ms)", f"{median:.3f}", "ms / file"))
 
-    table = Table(title="music: MIDI and piano rolls (medians)")
-    for column in ("what", "median", "unit"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+    print_table("music: MIDI and piano rolls (medians)", rows)
 
 
 if __name__ == "__main__":

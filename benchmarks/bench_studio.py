@@ -25,8 +25,8 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from rich.console import Console
-from rich.table import Table
+
+from _report import print_table
 
 CLIENTS = 20
 DURATION_SECONDS = 60.0
@@ -177,9 +177,6 @@ def main() -> None:
             server.wait(timeout=120)
 
     ordered = sorted(latencies)
-    table = Table(title=f"Studio under load: {CLIENTS} clients for {DURATION_SECONDS:.0f} s while a model trains")
-    for column in ("what", "value", "unit"):
-        table.add_column(column)
     rows = [
         (f"accompaniments generated and saved (model {MODEL}: {source})", f"{len(latencies)}", "requests"),
         ("throughput", f"{len(latencies) / elapsed:.1f}", "requests / s"),
@@ -189,9 +186,8 @@ def main() -> None:
         ("errors (aim: 0)", f"{len(errors)}" + (f" ({', '.join(sorted(set(errors)))})" if errors else ""), ""),
         ("training steps made meanwhile", f"{state['step'] - steps_before}", "steps"),
     ]
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+    title = f"Studio under load: {CLIENTS} clients for {DURATION_SECONDS:.0f} s while a model trains"
+    print_table(title, rows, columns=("what", "value", "unit"))
 
 
 if __name__ == "__main__":
