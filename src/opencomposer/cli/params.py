@@ -8,10 +8,12 @@ with `Param.validate`, so an out-of-range flag fails with the declaration's own 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from opencomposer.errors import ParameterError
 from opencomposer.techniques.base import Param, ParamValue
@@ -94,3 +96,27 @@ def param_options(params: Sequence[Param]) -> Callable[[F], F]:
 def given_values(params: Sequence[Param], values: Mapping[str, Any]) -> dict[str, ParamValue]:
     """The parameters the user gave on the command line (options left at None are left out)."""
     return {param.name: values[param.name] for param in params if values.get(param.name) is not None}
+
+
+def command_line(context: click.Context) -> str:
+    """The command that was run, rebuilt from what click parsed, for a model card to record.
+
+    Only the options and arguments the user gave appear (as ``opencomposer train gan --dataset tiny ...``),
+    so running it again reproduces the run; `sys.argv` would not do, since it names whatever process called
+    the command (a test runner, a worker).
+    """
+    words = ["opencomposer", *context.command_path.split()[1:]]  # the program's name, however it was called
+    for option in context.command.params:
+        name = option.name
+        if name is None or context.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
+            continue
+        value = context.params[name]
+        if isinstance(option, click.Argument):
+            words.extend(str(item) for item in (value if isinstance(value, list | tuple) else [value]))
+        elif isinstance(option, click.Option) and option.is_flag:
+            flags = option.opts if value else option.secondary_opts
+            words.append(flags[0] if flags else option.opts[0])
+        elif isinstance(option, click.Option):
+            for item in value if option.multiple else [value]:
+                words.extend([option.opts[0], str(item)])
+    return shlex.join(words)

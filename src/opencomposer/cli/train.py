@@ -6,8 +6,6 @@ modules (and torch) are imported when a command runs, so the rest of the command
 
 from __future__ import annotations
 
-import shlex
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from opencomposer.cli.params import given_values, param_options
+from opencomposer.cli.params import command_line, given_values, param_options
 from opencomposer.errors import TrainingError
 from opencomposer.training.params import GAN_PARAMS
 
@@ -120,7 +118,7 @@ def gan(
         dataset=dataset,
         sinks=[ProgressSink(console, headline=HEADLINE_METRICS)],
         device=device,
-        command=shlex.join(["opencomposer", *sys.argv[1:]]),
+        command=command_line(click.get_current_context()),
         install=install,
         workers=workers,
     )
