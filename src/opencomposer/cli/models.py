@@ -71,14 +71,22 @@ def evaluate(
 
     Reports the quality bars: in-scale ratio and empty-bar rate within 0.05 of the dataset's, tonal distance
     between melody and accompaniment below that of randomly re-paired pieces, similarity index at least 0.7.
+    An edit (AR-CNN) model harmonizes the pieces' top voices instead, and also reports its framewise NLL.
     """
     from opencomposer.cli.train import evaluation_table
     from opencomposer.training.evaluation import evaluate_accompaniment, record_evaluation
     from opencomposer.training.events import json_ready
 
     entry = get_model(name)
-    report = evaluate_accompaniment(entry, dataset, split=split, seed=seed, limit=limit)
-    Console().print(evaluation_table(report))
+    if entry.card.technique == "edit":
+        from opencomposer.cli.arcnn import edit_evaluation_table
+        from opencomposer.training.arcnn import evaluate_edit_model
+
+        report = evaluate_edit_model(entry, dataset, split=split, seed=seed, limit=limit)
+        Console().print(edit_evaluation_table(report))
+    else:
+        report = evaluate_accompaniment(entry, dataset, split=split, seed=seed, limit=limit)
+        Console().print(evaluation_table(report))
     if json_path is not None:
         json_path.write_text(json.dumps(json_ready(report), indent=2) + "\n", encoding="utf-8")
     if record:

@@ -1,0 +1,237 @@
+"""AR-CNN: a Coconet-style network that fills in masked cells of a multi-voice piano roll, and its Gibbs sampler.
+
+A piece is a grid of voices x steps; each cell holds one class: a pitch of the roll's range, or silence
+(the last class, `rest_class`). Voices are monophonic by construction. The network reads the cells it is
+told are known (one-hot, zero where unknown) and the mask of known cells, and returns, for every cell,
+logits over the classes (Huang et al. 2017, "Counterpoint by Convolution"; the orderless-NADE training
+of Uria et al. 2014 lives in `opencomposer.training.objectives.masked`).
+
+Coconet convolves in 2-D over time and pitch; here each step's voices and pitches are folded into
+channels and a stack of dilated 1-D residual convolutions runs over time. It keeps what matters to
+the sampler (fully convolutional over time, so a piece of any length goes in at once; every cell sees
+the whole neighbourhood of every voice) at a fraction of the cost on a CPU, and transposition
+augmentation in training stands in for the 2-D network's built-in equivariance in pitch.
+
+`gibbs_sample` is Coconet's annealed blocked Gibbs sampler (Yao et al. 2014): at iteration ``n`` of
+``N`` each cell the caller lets change is masked with probability
+``max(p_min, p_max - n * (p_max - p_min) / (eta * N))`` and redrawn from the network given the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+ANNEAL_MAX = 1.0
+ANNEAL_MIN = 0.05
+ANNEAL_FRACTION = 0.75
+
+
+@dataclass(frozen=True, slots=True)
+class ArcnnConfig:
+    """Sizes of an AR-CNN.
+
+    Parameters
+    ----------
+    voices
+        Voices (tracks) of the roll, highest first (soprano, alto, tenor, bass).
+    pitches
+        Pitches of the roll's range; the classes are these plus silence.
+    channels
+        Width of the residual stack.
+    blocks
+        Residual blocks, each two dilated convolutions over time.
+    dilation_cycle
+        Dilations double from 1 over this many blocks, then start again (1, 2, 4, 8, 1, 2, ...).
+    kernel_steps
+        Width in steps of every convolution.
+    """
+
+    voices: int = 4
+    pitches: int = 46
+    channels: int = 128
+    blocks: int = 8
+    dilation_cycle: int = 4
+    kernel_steps: int = 3
+
+    def __post_init__(self) -> None:
+        if min(self.voices, self.pitches, self.channels, self.blocks, self.dilation_cycle) < 1:
+            raise ValueError(f"Every size of an AR-CNN must be at least 1: {self}.")
+        if self.kernel_steps < 1 or self.kernel_steps % 2 == 0:
+            raise ValueError(f"kernel_steps must be odd, not {self.kernel_steps}.")
+
+    @property
+    def classes(self) -> int:
+        """Classes of a cell: every pitch, then silence."""
+        return self.pitches + 1
+
+    @property
+    def rest_class(self) -> int:
+        """The class of a silent cell."""
+        return self.pitches
+
+    def dilation(self, block: int) -> int:
+        """The dilation of the convolutions of block number `block`."""
+        return int(2 ** (block % self.dilation_cycle))
+
+    @property
+    def receptive_field_steps(self) -> int:
+        """Steps of input that one output cell depends on (odd; centred on the cell)."""
+        reach = sum(2 * (self.kernel_steps // 2) * self.dilation(block) for block in range(self.blocks))
+        return 1 + 2 * reach
+
+
+class _Block(nn.Module):
+    """Pre-activation residual block: two dilated convolutions over time."""
+
+    def __init__(self, channels: int, kernel_steps: int, dilation: int) -> None:
+        super().__init__()
+        padding = dilation * (kernel_steps // 2)
+        self.norm1 = nn.BatchNorm1d(channels)
+        self.conv1 = nn.Conv1d(channels, channels, kernel_steps, padding=padding, dilation=dilation)
+        self.norm2 = nn.BatchNorm1d(channels)
+        self.conv2 = nn.Conv1d(channels, channels, kernel_steps, padding=padding, dilation=dilation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(functional.relu(self.norm1(x)))
+        out: torch.Tensor = x + self.conv2(functional.relu(self.norm2(h)))
+        return out
+
+
+class Arcnn(nn.Module):
+    """The network: ``model(classes, known)`` gives logits for every cell.
+
+    Parameters
+    ----------
+    config
+        Its sizes.
+    """
+
+    def __init__(self, config: ArcnnConfig) -> None:
+        super().__init__()
+        self.config = config
+        inputs = config.voices * (config.classes + 1)
+        self.inp = nn.Conv1d(inputs, config.channels, 1)
+        self.blocks = nn.ModuleList(
+            _Block(config.channels, config.kernel_steps, config.dilation(block)) for block in range(config.blocks)
+        )
+        self.norm = nn.BatchNorm1d(config.channels)
+        self.out = nn.Conv1d(config.channels, config.voices * config.classes, 1)
+
+    def forward(self, classes: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+        """Logits of every cell given the known ones.
+
+        Parameters
+        ----------
+        classes
+            (B, voices, steps) integer classes; the values of unknown cells are ignored.
+        known
+            (B, voices, steps) booleans or 0/1: which cells the network may read.
+
+        Returns
+        -------
+        torch.Tensor
+            (B, voices, steps, classes) logits.
+        """
+        batch, voices, steps = classes.shape
+        known_f = known.to(torch.float32)
+        one_hot = functional.one_hot(classes.clamp(0, self.config.classes - 1), self.config.classes).to(torch.float32)
+        one_hot = one_hot * known_f[..., None]  # unknown cells read as all zeros
+        features = torch.cat([one_hot, known_f[..., None]], dim=3)  # (B, V, T, K + 1)
+        x = features.permute(0, 1, 3, 2).reshape(batch, -1, steps)  # (B, V * (K + 1), T)
+        h = self.inp(x)
+        for block in self.blocks:
+            h = block(h)
+        logits: torch.Tensor = self.out(functional.relu(self.norm(h)))  # (B, V * K, T)
+        return logits.reshape(batch, voices, self.config.classes, steps).permute(0, 1, 3, 2)
+
+
+def anneal_probability(iteration: int, iterations: int, max_share: float = ANNEAL_MAX) -> float:
+    """The share of changeable cells masked at `iteration` (0-based) of `iterations` (Yao et al.'s schedule).
+
+    It falls linearly from `max_share` to `ANNEAL_MIN` over the first `ANNEAL_FRACTION` of the iterations.
+    """
+    slope = (max_share - ANNEAL_MIN) / max(1e-9, ANNEAL_FRACTION * iterations)
+    return max(ANNEAL_MIN, max_share - iteration * slope)
+
+
+Projection = Callable[[torch.Tensor], torch.Tensor]
+"""Maps a (voices, steps) state after an iteration to the nearest state the caller allows (budgets)."""
+
+
+@torch.no_grad()
+def gibbs_sample(
+    model: Arcnn,
+    classes: torch.Tensor,
+    changeable: torch.Tensor,
+    *,
+    iterations: int,
+    temperature: float,
+    generator: torch.Generator,
+    project: Projection | None = None,
+    on_iteration: Callable[[int, torch.Tensor], None] | None = None,
+    max_share: float = ANNEAL_MAX,
+) -> torch.Tensor:
+    """Annealed blocked Gibbs sampling of the changeable cells of one piece.
+
+    Parameters
+    ----------
+    model
+        The network (put in eval mode by the caller).
+    classes
+        (voices, steps) the starting classes; cells outside `changeable` are kept exactly.
+    changeable
+        (voices, steps) booleans: the cells the sampler may redraw.
+    iterations
+        Gibbs iterations; each masks fewer changeable cells than the one before (see `anneal_probability`).
+    temperature
+        Divides the logits before sampling: below 1 safer choices, above 1 riskier ones.
+    generator
+        A CPU generator drawing every random number, so that a seed fixes the result.
+    project
+        Called on the state after each iteration; returns the state to carry on from.
+    on_iteration
+        Called with (iteration, state) after each iteration (after `project`).
+    max_share
+        The share of changeable cells masked at the first iteration: 1 ignores their starting classes.
+
+    Returns
+    -------
+    torch.Tensor
+        (voices, steps) the sampled classes.
+    """
+    state = classes.clone()
+    if not bool(changeable.any()):
+        return state
+    for iteration in range(iterations):
+        share = anneal_probability(iteration, iterations, max_share)
+        masked = changeable & (torch.rand(changeable.shape, generator=generator) < share)
+        if bool(masked.any()):
+            logits = model(state[None], ~masked[None])[0]  # (V, T, K)
+            probabilities = torch.softmax(logits[masked] / temperature, dim=-1)  # (M, K)
+            state[masked] = torch.multinomial(probabilities, 1, generator=generator)[:, 0]
+        if project is not None:
+            state = project(state)
+        if on_iteration is not None:
+            on_iteration(iteration, state)
+    return state
+
+
+def rolls_to_classes(rolls: torch.Tensor) -> torch.Tensor:
+    """Binary rolls (B, voices, steps, pitches) to classes (B, voices, steps): the highest sounding pitch, else rest.
+
+    The highest pitch wins where a voice holds a chord, so a soprano keeps its top line.
+    """
+    pitches = rolls.shape[-1]
+    sounding = rolls > 0
+    top = pitches - 1 - torch.argmax(sounding.flip(-1).to(torch.int8), dim=-1)
+    return torch.where(sounding.any(dim=-1), top, torch.full_like(top, pitches))
+
+
+def classes_to_rolls(classes: torch.Tensor, pitches: int) -> torch.Tensor:
+    """Classes (..., voices, steps) to 0/1 float rolls (..., voices, steps, pitches); rests are silent."""
+    return functional.one_hot(classes, pitches + 1)[..., :pitches].to(torch.float32)

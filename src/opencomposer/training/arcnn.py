@@ -1,0 +1,614 @@
+"""Training an AR-CNN end to end, and measuring it: presets, the run, the model card, the quality bars.
+
+`train_arcnn(preset, out_dir, name=...)` prepares the preset's dataset into windows, trains an `Arcnn`
+with the orderless-NADE objective (`opencomposer.training.objectives.masked`) under the shared
+`Trainer`, and writes the model (``<name>.safetensors`` + ``<name>.json``, technique "edit") into
+`out_dir` and, unless told not to, into the user's models folder. A run's folder holds ``events.jsonl``,
+``checkpoints/`` (resume by running the same command again) and ``eval/step-NNNNNNNN.{mid,png}``: the
+held-out windows' sopranos harmonized by Gibbs sampling.
+
+`framewise_nll` measures a model's likelihood of a dataset split as Coconet's paper does, and
+`evaluate_harmonization` harmonizes the sopranos of held-out chorales and compares the result with Bach's
+own parts (and, when asked, with an accompaniment GAN on the same melodies).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from opencomposer.data.loader import make_loader
+from opencomposer.data.registry import Dataset, Piece, TrackSlot, get_dataset
+from opencomposer.data.windows import PreparedDataset, WindowSpec, prepare
+from opencomposer.errors import DatasetError, ParameterError, TrainingError, UnknownNameError
+from opencomposer.models import count_parameters
+from opencomposer.models.arcnn import Arcnn, ArcnnConfig, rolls_to_classes
+from opencomposer.music.pianoroll import RollSpec, to_roll
+from opencomposer.music.score import Score
+from opencomposer.registry import ModelCard, ModelEntry, check_model_name, save_model
+from opencomposer.techniques.base import ParamValue, validate_params
+from opencomposer.training.architectures import Architecture, PresetInfo
+from opencomposer.training.evaluation import HEADLINE_METRICS, WindowEvaluation, held_out_pieces
+from opencomposer.training.events import JsonLinesSink, Sink
+from opencomposer.training.gan import hardware_description
+from opencomposer.training.objectives.masked import MaskedCells
+from opencomposer.training.params import SCHEDULE_PARAMS, TRAINING_PARAMS
+from opencomposer.training.trainer import Trainer, TrainerConfig, TrainResult, steps_for_epochs
+
+ARCNN_PARAMS = TRAINING_PARAMS
+"""The hyperparameters of an AR-CNN run (the shared ones: the objective has no others)."""
+
+EVAL_WINDOWS = 16
+VOICE_PROGRAMS = (40, 40, 41, 42)
+"""General MIDI programs of the voices, highest first: violin, violin, viola, cello (a string quartet)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArcnnPreset:
+    """Everything an AR-CNN run needs besides its hyperparameters.
+
+    Parameters
+    ----------
+    name, description
+        For people.
+    dataset
+        The dataset it trains on by default; its non-drum tracks are the voices, highest first.
+    window
+        How the dataset is cut: roll spec, bars, transposition.
+    model
+        The network's sizes (`voices` and `pitches` must match the window).
+    training
+        Recommended hyperparameters, over the declared defaults (the user's values win).
+    tempo
+        Tempo of the sample MIDI files, in quarter notes per minute.
+    """
+
+    name: str
+    description: str
+    dataset: str
+    window: WindowSpec
+    model: ArcnnConfig
+    training: Mapping[str, ParamValue] = field(default_factory=dict)
+    tempo: float = 100.0
+
+
+COCONET_ROLL = RollSpec(steps_per_beat=4, low_pitch=36, high_pitch=81)
+"""Coconet's grid: 16th-note steps, MIDI pitches 36-81 (every pitch of the JSB chorales)."""
+
+PRESETS: dict[str, ArcnnPreset] = {
+    preset.name: preset
+    for preset in (
+        ArcnnPreset(
+            name="bach-arcnn",
+            description="Edits, harmonizes and inpaints four-voice music like a Bach chorale (SATB, 16th notes).",
+            dataset="jsb-satb",
+            window=WindowSpec(roll=COCONET_ROLL, bars=8, hop_bars=2, transpose=(-5, 6)),
+            model=ArcnnConfig(voices=4, pitches=COCONET_ROLL.n_pitches, channels=128, blocks=8),
+            training={
+                "batch_size": 32,
+                "learning_rate": 1e-3,
+                "steps": 6000,
+                "eval_every": 500,
+                "checkpoint_every": 250,
+            },
+        ),
+    )
+}
+"""The named presets: that of the shipped `bach-arcnn` model."""
+
+
+def get_preset(name: str) -> ArcnnPreset:
+    """The preset called `name`; raises `UnknownNameError` listing the known ones."""
+    if name not in PRESETS:
+        raise UnknownNameError(f"There is no AR-CNN preset called {name!r}. Known presets: {', '.join(PRESETS)}.")
+    return PRESETS[name]
+
+
+def default_preset(dataset: str) -> ArcnnPreset:
+    """A small AR-CNN for any dataset: its non-drum tracks as voices, 4-bar windows of 16th notes, pitches 36-81.
+
+    Raises `UnknownNameError` for an unknown dataset and `TrainingError` for one with no pitched track.
+    """
+    info = get_dataset(dataset).info
+    voices = tuple(slot.name for slot in info.tracks if not slot.is_drum)
+    if not voices:
+        raise TrainingError(f"The dataset {dataset!r} has no pitched track to learn voices from.")
+    return ArcnnPreset(
+        name=f"{dataset}-arcnn",
+        description=f"An AR-CNN for {info.title}.",
+        dataset=dataset,
+        window=WindowSpec(roll=COCONET_ROLL, bars=4, hop_bars=1, tracks=voices, transpose=(-5, 6)),
+        model=ArcnnConfig(voices=len(voices), pitches=COCONET_ROLL.n_pitches, channels=64, blocks=6),
+        training={"batch_size": 32, "steps": 2000, "eval_every": 250, "checkpoint_every": 250},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TrainedArcnn:
+    """What `train_arcnn` leaves: the model written into the run folder, the installed copy, and the run."""
+
+    model: ModelEntry
+    installed: ModelEntry | None
+    result: TrainResult
+    prepared: PreparedDataset
+
+
+def train_arcnn(
+    preset: ArcnnPreset,
+    out_dir: str | Path,
+    *,
+    name: str,
+    hyperparameters: Mapping[str, object] | None = None,
+    dataset: Dataset | str | None = None,
+    sinks: Sequence[Sink] = (),
+    device: str = "auto",
+    command: str = "",
+    install: bool = True,
+    workers: int | None = None,
+) -> TrainedArcnn:
+    """Train an AR-CNN from a preset and save the model.
+
+    Parameters
+    ----------
+    preset
+        What to train (see `PRESETS`, `default_preset`).
+    out_dir
+        The run's folder; a run found there (same settings) is resumed.
+    name
+        The model's name.
+    hyperparameters
+        Values for `ARCNN_PARAMS`, over the preset's recommendations and the declared defaults.
+    dataset
+        The dataset (or its name), instead of the preset's.
+    sinks
+        Receivers of the training events, besides ``events.jsonl`` in `out_dir`.
+    device
+        "auto", "cpu", "cuda" or "cuda:N".
+    command
+        The command line that started the run, for the card.
+    install
+        Also save the model into the user's models folder (`opencomposer.registry.models_dir`).
+    workers
+        Processes preparing the windows when they are not cached yet (default: one per CPU core).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown or out-of-range hyperparameter.
+    DatasetError, TrainingError
+        When the data does not fit the preset, or the folder holds another run.
+    """
+    check_model_name(name, new_user_model=install)
+    values = validate_params(ARCNN_PARAMS, {**preset.training, **(hyperparameters or {})})
+    source = get_dataset(dataset or preset.dataset) if not isinstance(dataset, Dataset) else dataset
+    prepared = prepare(source, preset.window, workers=workers)
+    slots = prepared.tracks
+    if len(slots) != preset.model.voices or preset.window.roll.n_pitches != preset.model.pitches:
+        raise TrainingError(
+            f"The preset {preset.name!r} learns {preset.model.voices} voices over {preset.model.pitches} pitches "
+            f"but the windows of {prepared.name!r} hold {len(slots)} tracks over {preset.window.roll.n_pitches}; "
+            "choose another preset."
+        )
+    batch_size, seed = int(values["batch_size"]), int(values["seed"])
+    train_windows = prepared.windows["train"]
+    if len(train_windows) < batch_size:
+        raise TrainingError(
+            f"The training split of {prepared.name!r} holds {len(train_windows)} windows, fewer than one batch of "
+            f"{batch_size}; lower --batch-size."
+        )
+    torch.manual_seed(seed)  # the network's initial weights
+    model = Arcnn(preset.model)
+    objective = MaskedCells(model, learning_rate=float(values["learning_rate"]))
+    out = Path(out_dir)
+    world_size = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
+    epochs = int(values["epochs"])
+    steps = (
+        steps_for_epochs(epochs, len(train_windows) // batch_size, objective.batches_per_step, world_size)
+        if epochs
+        else int(values["steps"])
+    )
+    run_info = {
+        "preset": preset.name,
+        "architecture": "arcnn",
+        "model": asdict(preset.model),
+        "dataset": prepared.name,
+        "window": _window_json(preset.window),
+        "hyperparameters": {key: value for key, value in values.items() if key not in SCHEDULE_PARAMS},
+    }
+    evaluator = WindowEvaluation(
+        _evaluation_windows(prepared),
+        preset.window.roll,
+        slots,
+        preset.window.steps_per_bar,
+        out / "eval",
+        seed=seed,
+        tempo=preset.tempo,
+        reference=prepared.reference,
+    )
+    trainer = Trainer(
+        objective,
+        lambda epoch: make_loader(prepared, "train", batch_size, True, seed * 100_003 + epoch, drop_last=True),
+        TrainerConfig(
+            steps=steps,
+            eval_every=int(values["eval_every"]),
+            checkpoint_every=int(values["checkpoint_every"]),
+            log_every=max(1, min(10, steps // 100)),
+            seed=seed,
+            device=device,
+            max_seconds=60.0 * float(values["max_minutes"]),
+        ),
+        out,
+        sinks=[JsonLinesSink(out / "events.jsonl"), *sinks],
+        evaluator=evaluator,
+        run_info=run_info,
+    )
+    result = trainer.run()
+    card = ModelCard(
+        name=name,
+        technique="edit",
+        architecture="arcnn",
+        config=asdict(preset.model),
+        title=name,
+        description=preset.description,
+        dataset=prepared.name,
+        roll=asdict(preset.window.roll),
+        bars=preset.window.bars,
+        tracks=[_track_json(slot, index) for index, slot in enumerate(slots)],
+        melody_index=prepared.melody_index or 0,
+        generated_tracks=list(range(len(slots))),
+        training={
+            "command": command,
+            "preset": preset.name,
+            "hyperparameters": values,
+            "steps": result.steps,
+            "wall_seconds": round(result.elapsed_seconds, 1),
+            "windows_per_second": round(result.windows_per_second, 1),
+            "windows": {split: len(array) for split, array in prepared.windows.items()},
+            "window": _window_json(preset.window),
+            "parameters": count_parameters(model),
+            "hardware": hardware_description(device),
+            "world_size": world_size,
+            "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        },
+        metrics={
+            "final_eval": {
+                "loss": result.last_losses.get("loss"),
+                **{
+                    key: result.last_eval.get("metrics", {}).get(key)
+                    for key in HEADLINE_METRICS
+                    if key in result.last_eval.get("metrics", {})
+                },
+            },
+            "reference": {key: prepared.reference[key] for key in HEADLINE_METRICS if key in prepared.reference},
+        },
+        licence=f"Weights trained on {source.info.title}: {source.info.licence}",
+    )
+    weights = dict(model.state_dict())
+    saved = save_model(card, weights, out)
+    installed = save_model(card, weights) if install else None
+    return TrainedArcnn(saved, installed, result, prepared)
+
+
+def _window_json(window: WindowSpec) -> dict[str, Any]:
+    data = asdict(window)
+    data["tracks"] = list(window.tracks) if window.tracks is not None else None
+    data["transpose"] = list(window.transpose)
+    return data
+
+
+def _track_json(slot: TrackSlot, index: int) -> dict[str, Any]:
+    program = VOICE_PROGRAMS[index] if index < len(VOICE_PROGRAMS) else slot.program
+    return {"name": slot.name, "role": slot.role, "program": program, "is_drum": slot.is_drum}
+
+
+def _evaluation_windows(prepared: PreparedDataset) -> npt.NDArray[np.uint8]:
+    """Up to `EVAL_WINDOWS` held-out windows spread over the valid split (else test, else train)."""
+    for split in ("valid", "test", "train"):
+        windows = prepared.windows[split]
+        if len(windows):
+            picks = np.unique(np.linspace(0, len(windows) - 1, min(EVAL_WINDOWS, len(windows))).astype(np.int64))
+            return windows[picks]
+    raise TrainingError(f"The dataset {prepared.name!r} gave no window to evaluate on.")
+
+
+COCONET_NLL_16TH = 0.57
+"""Coconet's framewise NLL of the JSB test split at 16th-note resolution, random orderings, nats per frame
+(Huang et al. 2017, "Counterpoint by Convolution", Table 1)."""
+NLL_BATCH = 256
+
+
+def piece_classes(score: Score, roll: RollSpec, voices: int) -> torch.Tensor:
+    """A piece's first `voices` tracks as (voices, steps) classes on `roll` (highest pitch per voice, else rest)."""
+    rolls = torch.from_numpy(to_roll(score.with_tracks(list(score.tracks[:voices])), roll) > 0)
+    return rolls_to_classes(rolls[None])[0]
+
+
+@torch.no_grad()
+def piece_nll(model: Arcnn, classes: torch.Tensor, generator: torch.Generator) -> float:
+    """-log p(piece) in nats under one random ordering, as Coconet's framewise evaluation draws it.
+
+    The ordering visits the frames (steps) in a random order and, inside each frame, the voices in a
+    random order: each voice of each frame is predicted from every frame visited before it and the
+    voices of its own frame already visited. A cell depends only on the steps within half the network's
+    receptive field, so each prediction runs on that stretch of the piece alone, which is exact.
+
+    Parameters
+    ----------
+    model
+        The network, in eval mode.
+    classes
+        (voices, steps) the piece.
+    generator
+        Draws the ordering.
+    """
+    voices, steps = classes.shape
+    frame_rank = torch.argsort(torch.randperm(steps, generator=generator))  # (T,) position of each frame
+    voice_rank = torch.argsort(torch.stack([torch.randperm(voices, generator=generator) for _ in range(steps)]), 1)
+    length = min(steps, model.config.receptive_field_steps)
+    half = length // 2
+    queries_t = torch.arange(steps).repeat_interleave(voices)  # (Q,) the frame of each query
+    queries_v = torch.arange(voices).repeat(steps)  # (Q,) the voice predicted
+    total = 0.0
+    for first in range(0, len(queries_t), NLL_BATCH):
+        t = queries_t[first : first + NLL_BATCH]
+        v = queries_v[first : first + NLL_BATCH]
+        starts = (t - half).clamp(0, steps - length)  # (B,)
+        positions = starts[:, None] + torch.arange(length)[None]  # (B, L)
+        crop = classes[:, positions].permute(1, 0, 2)  # (B, V, L)
+        earlier_frames = frame_rank[positions] < frame_rank[t][:, None]  # (B, L)
+        known = earlier_frames[:, None, :].expand(-1, voices, -1).clone()
+        same_frame = positions == t[:, None]  # (B, L)
+        earlier_voices = voice_rank[t] < voice_rank[t, v][:, None]  # (B, V)
+        known |= same_frame[:, None, :] & earlier_voices[:, :, None]
+        logits = model(crop, known)  # (B, V, L, K)
+        rows = torch.arange(len(t))
+        chosen = logits[rows, v, t - starts]  # (B, K)
+        total -= float(torch.log_softmax(chosen, dim=-1)[rows, classes[v, t]].sum())
+    return total
+
+
+def framewise_nll(
+    entry: ModelEntry,
+    dataset: Dataset | str = "jsb-satb",
+    *,
+    split: str = "test",
+    orderings: int = 1,
+    seed: int = 0,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """The negative log-likelihood of a dataset split per frame, as Coconet's paper measures it.
+
+    Each piece's log-likelihood is estimated with `orderings` random orderings (see `piece_nll`); with
+    more than one, their likelihoods are averaged (the ensemble of orderless NADE), else the one value is
+    an unbiased estimate of the expectation over orderings, which bounds the ensemble's NLL from above.
+    The result is the sum over pieces divided by the number of frames (16th-note steps for a
+    16th-note model), in nats.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``nll_per_frame``, ``frames``, ``pieces``, ``orderings``, ``seconds``, the resolution,
+        and Coconet's published figure for comparison.
+    """
+    from opencomposer.techniques.edit import Edit
+
+    technique = Edit(entry)
+    source = get_dataset(dataset) if isinstance(dataset, str) else dataset
+    pieces = held_out_pieces(source, split, limit)
+    if not pieces:
+        raise TrainingError(f"The {split} split of {source.info.name!r} holds no piece to measure.")
+    generator = torch.Generator().manual_seed(seed)
+    began = time.perf_counter()
+    total, frames = 0.0, 0
+    for piece in pieces:
+        classes = piece_classes(piece.score, technique.roll, technique.model.config.voices)
+        values = torch.tensor([piece_nll(technique.model, classes, generator) for _ in range(orderings)])
+        total += float(-(torch.logsumexp(-values, dim=0) - math.log(orderings)))
+        frames += classes.shape[1]
+    return {
+        "dataset": source.info.name,
+        "split": split,
+        "pieces": len(pieces),
+        "frames": frames,
+        "orderings": orderings,
+        "seed": seed,
+        "nll_per_frame": total / frames,
+        "resolution": f"{technique.roll.steps_per_beat} frames per quarter note",
+        "estimator": "framewise, random frame and voice orderings (Coconet's Algorithm 1)",
+        "seconds": round(time.perf_counter() - began, 1),
+        "coconet_published": COCONET_NLL_16TH,
+    }
+
+
+def evaluate_harmonization(
+    entry: ModelEntry,
+    dataset: Dataset | str = "jsb-satb",
+    *,
+    split: str = "test",
+    seed: int = 0,
+    limit: int | None = None,
+    params: Mapping[str, object] | None = None,
+    compare_with: str | None = None,
+) -> dict[str, Any]:
+    """Harmonize the sopranos of a dataset's held-out chorales and measure the result against Bach's own parts.
+
+    Each held-out piece's soprano goes alone through the `edit` technique in harmonize mode; the result and
+    the piece itself are compared with `opencomposer.metrics.evaluate.evaluate_sets` (parallel fifths and
+    octaves per 100 note transitions, in-scale ratio, similarity index). With `compare_with` (an
+    accompany model's name, such as "bach-chorale-unet"), that GAN accompanies the same sopranos and is
+    measured the same way.
+
+    Returns
+    -------
+    dict
+        JSON-ready: the model's and the dataset's metrics, the similarity index, the GAN's when asked,
+        the quality bars of issue 6 and the wall time.
+    """
+    from opencomposer.metrics.evaluate import PieceSet, evaluate_sets
+    from opencomposer.registry import get_model
+    from opencomposer.techniques.accompany import Accompany
+    from opencomposer.techniques.edit import Edit
+
+    technique = Edit(entry)
+    source = get_dataset(dataset) if isinstance(dataset, str) else dataset
+    names = [str(slot["name"]) for slot in entry.card.tracks]
+    layout = tuple(TrackSlot(name, "melody" if i == 0 else "accompaniment", 0) for i, name in enumerate(names))
+    began = time.perf_counter()
+    real, melodies = [], []
+    for piece in held_out_pieces(source, split, limit):
+        by_name = {track.name: track for track in piece.score.tracks}
+        if any(name not in by_name for name in names) or not by_name[names[0]].notes:
+            continue
+        real.append(Piece(piece.id, piece.score.with_tracks([by_name[name] for name in names]), split))
+        melodies.append(piece.score.with_tracks([by_name[names[0]]]))
+    if len(real) < 2:
+        raise TrainingError(f"The {split} split of {source.info.name!r} has fewer than two pieces to evaluate on.")
+    settings = validate_params(technique.params, {**(params or {}), "mode": "harmonize"})
+    made = [technique.generate(melody, settings, seed).score for melody in melodies]
+    reference = PieceSet(f"dataset {source.info.name} ({split})", tuple(real), layout=layout)
+
+    def measure(label: str, scores: Sequence[Score]) -> tuple[dict[str, float], dict[str, float], float]:
+        pieces = tuple(Piece(piece.id, score, split) for piece, score in zip(real, scores, strict=True))
+        evaluation = evaluate_sets(PieceSet(label, pieces), reference, seed=seed)
+        return (
+            _harmony_headline(evaluation.generated.metrics),
+            _harmony_headline(evaluation.reference.metrics),
+            evaluation.similarity_index,
+        )
+
+    model, data, similarity = measure(f"model {entry.name}", made)
+    report: dict[str, Any] = {
+        "dataset": source.info.name,
+        "split": split,
+        "pieces": len(real),
+        "seed": seed,
+        "params": settings,
+        "model": model,
+        "dataset_values": data,
+        "similarity_index": similarity,
+    }
+    if compare_with is not None:
+        gan = Accompany(get_model(compare_with))
+        accompanied = [gan.generate(melody, {}, seed).score for melody in melodies]
+        gan_model, _, gan_similarity = measure(f"model {compare_with}", accompanied)
+        report["comparison"] = {"model": compare_with, "metrics": gan_model, "similarity_index": gan_similarity}
+    bars = {
+        "parallel_fifths_at_most_twice_bach": model["parallel_fifths"] <= 2 * data["parallel_fifths"],
+        "parallel_octaves_at_most_twice_bach": model["parallel_octaves"] <= 2 * data["parallel_octaves"],
+        "in_scale_ratio_within_0.05": abs(model["in_scale_ratio"] - data["in_scale_ratio"]) <= 0.05,
+        "similarity_index_at_least_0.75": similarity >= 0.75,
+    }
+    if "comparison" in report:
+        bars["similarity_index_above_the_gan"] = similarity > report["comparison"]["similarity_index"]
+    report["quality_bars"] = bars
+    report["seconds"] = round(time.perf_counter() - began, 1)
+    return report
+
+
+def _harmony_headline(metrics: Mapping[str, float]) -> dict[str, float]:
+    keys = ("parallel_fifths", "parallel_octaves", "in_scale_ratio", "tonal_distance", "voice_crossing")
+    return {key: float(metrics.get(key, float("nan"))) for key in keys}
+
+
+def plan_arcnn(dataset: str, preset: str | None, hyperparameters: Mapping[str, object]) -> dict[str, ParamValue]:
+    """Check an AR-CNN training request without training; returns its hyperparameters with defaults filled in.
+
+    Raises `UnknownNameError` for an unknown dataset or preset, `DatasetError` for a dataset whose files are
+    not on this machine, `TrainingError` for a dataset with no pitched track, and `ParameterError` for an
+    unknown or out-of-range hyperparameter.
+    """
+    source = get_dataset(dataset)
+    if not source.is_present():
+        raise DatasetError(
+            f"The files of the dataset {dataset!r} are not on this machine; run `opencomposer data download "
+            f"{dataset}` first, or pick another dataset."
+        )
+    chosen = chosen_preset(dataset, preset)
+    return validate_params(ARCNN_PARAMS, {**chosen.training, **hyperparameters})
+
+
+def chosen_preset(dataset: str | None, preset: str | None) -> ArcnnPreset:
+    """The preset asked for, else a small one for `dataset`; raises `ParameterError` when neither is given."""
+    if preset is not None:
+        return get_preset(preset)
+    if dataset is None:
+        raise ParameterError("Give a preset, or a dataset to train a small AR-CNN on.")
+    return default_preset(dataset)
+
+
+def architectures() -> list[Architecture]:
+    """The AR-CNN as a trainable architecture (see `opencomposer.training.architectures`)."""
+
+    def train(
+        out_dir: Path,
+        *,
+        dataset: str,
+        preset: str | None,
+        name: str,
+        hyperparameters: Mapping[str, object],
+        sinks: Sequence[Sink] = (),
+        device: str = "auto",
+        command: str = "",
+        install: bool = True,
+        workers: int | None = None,
+    ) -> ModelEntry:
+        trained = train_arcnn(
+            chosen_preset(dataset, preset),
+            out_dir,
+            name=name,
+            hyperparameters=hyperparameters,
+            dataset=dataset,
+            sinks=sinks,
+            device=device,
+            command=command,
+            install=install,
+            workers=workers,
+        )
+        return trained.installed or trained.model
+
+    return [
+        Architecture(
+            name="arcnn",
+            technique="edit",
+            title="AR-CNN (Coconet)",
+            description="A convolutional network that learns to fill in hidden notes of a multi-voice piece (orderless "
+            "NADE, as Coconet); sampled by annealed Gibbs sampling it edits, harmonizes and inpaints music in the "
+            "dataset's style.",
+            params=ARCNN_PARAMS,
+            presets=tuple(PresetInfo(preset.name, preset.dataset, preset.description) for preset in PRESETS.values()),
+            plan=plan_arcnn,
+            train=train,
+        )
+    ]
+
+
+GAN_FOR_COMPARISON = "bach-chorale-unet"
+
+
+def evaluate_edit_model(
+    entry: ModelEntry,
+    dataset: Dataset | str | None = None,
+    *,
+    split: str = "test",
+    seed: int = 0,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """The quality bars of an edit model: `evaluate_harmonization` (against the shipped chorale GAN when it
+    is installed) with its `framewise_nll` under ``likelihood``; the dataset defaults to the model's own."""
+    from opencomposer.registry import list_models
+
+    source = dataset or entry.card.dataset
+    gans = {model.name for model in list_models("accompany")}
+    compare_with = GAN_FOR_COMPARISON if GAN_FOR_COMPARISON in gans else None
+    report = evaluate_harmonization(entry, source, split=split, seed=seed, limit=limit, compare_with=compare_with)
+    report["likelihood"] = framewise_nll(entry, source, split=split, seed=seed, limit=limit)
+    return report

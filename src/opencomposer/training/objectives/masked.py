@@ -1,0 +1,118 @@
+"""The orderless-NADE objective of an AR-CNN (Uria et al. 2014; Huang et al. 2017, Coconet).
+
+For a piece ``x`` (voices x steps cells) and a mask ``C`` of cells hidden from the network, the loss is
+the mean cross-entropy of the hidden cells given the visible ones::
+
+    loss = - 1 / |C| * sum_{(v, t) in C} log p(x_{v,t} | x_{not C})
+
+Averaging over hidden cells (rather than summing) is Coconet's reweighting: every mask size counts the
+same, so the network learns to fill in a single cell as well as a whole empty piece. Masks come in three
+kinds, one per window, drawn with equal odds:
+
+- orderless: a uniformly drawn number of cells in ``1..V*T``, then a uniformly drawn set of that size,
+  as orderless NADE trains (this is what the likelihood evaluation assumes);
+- voices: a random non-empty set of whole voices, as harmonizing a melody asks;
+- span: a random run of steps in a random non-empty set of voices, as inpainting bars asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+from opencomposer.models.arcnn import Arcnn, classes_to_rolls, gibbs_sample, rolls_to_classes
+from opencomposer.training.objectives import Objective
+
+MASK_KINDS = 3
+EVAL_ITERATIONS = 32
+
+
+def random_masks(batch: int, voices: int, steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """(batch, voices, steps) booleans, True where a cell is hidden; see the module docstring for the kinds."""
+    cells = voices * steps
+    kinds = torch.randint(0, MASK_KINDS, (batch,), generator=generator)
+    # Orderless: rank cells by a random key and hide the `size` lowest.
+    sizes = torch.randint(1, cells + 1, (batch, 1), generator=generator)
+    ranks = torch.rand((batch, cells), generator=generator).argsort(dim=1).argsort(dim=1)
+    orderless = (ranks < sizes).reshape(batch, voices, steps)
+    # Voices: each voice hidden with odds 1/2, at least one.
+    chosen = torch.rand((batch, voices), generator=generator) < 0.5
+    none = ~chosen.any(dim=1)
+    chosen[none, torch.randint(0, voices, (int(none.sum()),), generator=generator)] = True
+    whole_voices = chosen[:, :, None].expand(batch, voices, steps)
+    # Span: a run of 1..steps steps in the chosen voices.
+    lengths = torch.randint(1, steps + 1, (batch, 1), generator=generator)
+    starts = (torch.rand((batch, 1), generator=generator) * (steps - lengths + 1)).floor().long()
+    positions = torch.arange(steps)[None]
+    in_span = (positions >= starts) & (positions < starts + lengths)  # (B, T)
+    span = whole_voices & in_span[:, None, :]
+    kind = kinds[:, None, None]
+    return torch.where(kind == 0, orderless, torch.where(kind == 1, whole_voices, span))
+
+
+class MaskedCells(Objective):
+    """Train an `Arcnn` to fill in randomly hidden cells.
+
+    Parameters
+    ----------
+    model
+        The network.
+    learning_rate
+        Of its Adam optimizer.
+    """
+
+    def __init__(self, model: Arcnn, *, learning_rate: float = 1e-3) -> None:
+        super().__init__()
+        self.model = model
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+
+    def modules(self) -> dict[str, nn.Module]:
+        """The network."""
+        return {"arcnn": self.model}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Its Adam optimizer."""
+        return {"arcnn": self.optimizer}
+
+    def loss(self, classes: torch.Tensor, hidden: torch.Tensor, model: nn.Module | None = None) -> torch.Tensor:
+        """Mean cross-entropy of the hidden cells of `classes` (B, V, T) given the others."""
+        net = model if model is not None else self.model
+        logits = net(classes, ~hidden)  # (B, V, T, K)
+        return functional.cross_entropy(logits[hidden], classes[hidden])
+
+    def train_step(self, batches: Sequence[torch.Tensor], step: int) -> dict[str, float]:
+        """One Adam update on one batch of windows (B, voices, steps, pitches)."""
+        (batch,) = batches
+        classes = rolls_to_classes(batch)
+        hidden = random_masks(*classes.shape).to(classes.device)
+        net = self.training_module("arcnn")
+        net.train()
+        loss = self.loss(classes, hidden, net)
+        self.optimizer.zero_grad(set_to_none=True)
+        torch.autograd.backward(loss)
+        self.optimizer.step()
+        return {"loss": float(loss.detach())}
+
+    @torch.no_grad()
+    def sample(self, batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Harmonize the first voice (the soprano) of each window by Gibbs sampling the others."""
+        model = self.model
+        was_training = model.training
+        model.eval()
+        try:
+            classes = rolls_to_classes(batch).cpu()
+            changeable = torch.ones(classes.shape[1:], dtype=torch.bool)
+            changeable[0] = False
+            rows = [
+                gibbs_sample(
+                    model.cpu(), window, changeable, iterations=EVAL_ITERATIONS, temperature=1.0, generator=generator
+                )
+                for window in classes
+            ]
+        finally:
+            model.to(self.device)
+            model.train(was_training)
+        return classes_to_rolls(torch.stack(rows), batch.shape[-1]).to(batch.device)
