@@ -11,7 +11,11 @@ from importlib import import_module
 from opencomposer.errors import UnknownNameError
 from opencomposer.techniques.base import Technique
 
-_TECHNIQUES: dict[str, str] = {"accompany": "opencomposer.techniques.accompany:Accompany"}
+_TECHNIQUES: dict[str, str] = {
+    "accompany": "opencomposer.techniques.accompany:Accompany",
+    "edit": "opencomposer.techniques.edit:Edit",
+    "extend": "opencomposer.techniques.extend:Extend",
+}
 
 
 def list_techniques() -> list[str]:

@@ -22,7 +22,11 @@ if TYPE_CHECKING:
     from opencomposer.registry import ModelEntry
     from opencomposer.training.events import Sink
 
-_PROVIDERS: tuple[str, ...] = ("opencomposer.training.gan:architectures",)
+_PROVIDERS: tuple[str, ...] = (
+    "opencomposer.training.gan:architectures",
+    "opencomposer.training.arcnn:architectures",
+    "opencomposer.training.transformer:architectures",
+)
 """``module:function`` of each training module's `architectures()`; the function returns its `Architecture`s."""
 
 

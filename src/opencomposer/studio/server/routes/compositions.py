@@ -1,10 +1,13 @@
 """Compositions: made by running a technique with a model on a melody, saved automatically; downloaded as
-MIDI, WAV, OGG or MP3; drawn as a piano roll; measured."""
+MIDI, WAV, OGG or MP3; drawn as a piano roll; measured. A technique that refines its result step by step
+(the AR-CNN) leaves its intermediate scores, the frames, which the web UI replays."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from functools import partial
+from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -32,6 +35,18 @@ router = APIRouter(prefix="/api/compositions", tags=["compositions"], responses=
 CompositionId = Annotated[str, Path(pattern=ID_PATTERN, description="The composition's id.")]
 
 
+def _frames_path(studio: Studio, composition_id: str) -> FilePath:
+    """Where a composition's frames are kept: beside its MIDI file, named by its id."""
+    midi_path = studio.home.composition_midi(composition_id)
+    return midi_path.with_name(f"{composition_id}.frames.json")
+
+
+def _write_atomically(path: FilePath, data: bytes) -> None:
+    scratch = path.with_name(f".{path.name}.tmp")
+    scratch.write_bytes(data)
+    scratch.replace(path)
+
+
 def _score(studio: Studio, composition_id: str) -> tuple[CompositionRow, Score]:
     row = studio.store.get(CompositionRow, composition_id)
     return row, read_midi(studio.home.composition_midi(row.id).read_bytes())
@@ -48,10 +63,10 @@ def _compose(studio: Studio, request: CompositionCreate) -> CompositionPublic:
     seed = request.seed if request.seed is not None else secrets.randbelow(MAX_SEED + 1)
     generation, params = studio.composer.generate(request.technique, request.model, score, request.params, seed)
     composition_id = new_id()
-    path = studio.home.composition_midi(composition_id)
-    partial = path.with_name(f".{path.name}.tmp")
-    partial.write_bytes(midi_to_bytes(generation.score))
-    partial.replace(path)
+    if generation.frames:
+        frames = [score_notes(frame).model_dump() for frame in generation.frames]
+        _write_atomically(_frames_path(studio, composition_id), json.dumps(frames).encode())
+    _write_atomically(studio.home.composition_midi(composition_id), midi_to_bytes(generation.score))
     row = studio.store.add(
         CompositionRow(
             id=composition_id,
@@ -95,7 +110,7 @@ def rename(studio: StudioDep, composition_id: CompositionId, update: Composition
 def delete(studio: StudioDep, composition_id: CompositionId) -> None:
     """Delete a composition and its files."""
     studio.store.delete(CompositionRow, composition_id)
-    for path in studio.home.composition_files(composition_id):
+    for path in (*studio.home.composition_files(composition_id), _frames_path(studio, composition_id)):
         path.unlink(missing_ok=True)
 
 
@@ -103,6 +118,17 @@ def delete(studio: StudioDep, composition_id: CompositionId) -> None:
 def notes(studio: StudioDep, composition_id: CompositionId) -> ScoreNotes:
     """A composition's notes, for drawing and playing it."""
     return score_notes(_score(studio, composition_id)[1])
+
+
+@router.get("/{composition_id}/frames")
+def frames(studio: StudioDep, composition_id: CompositionId) -> list[ScoreNotes]:
+    """The scores a technique went through before its result, oldest first (the AR-CNN's edits); empty for
+    a technique that makes its result in one go."""
+    row = studio.store.get(CompositionRow, composition_id)
+    path = _frames_path(studio, row.id)
+    if not path.is_file():
+        return []
+    return [ScoreNotes.model_validate(frame) for frame in json.loads(path.read_bytes())]
 
 
 @router.get("/{composition_id}/midi", response_class=Response, responses={200: {"content": {MIDI_MEDIA_TYPE: {}}}})

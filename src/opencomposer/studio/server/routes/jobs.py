@@ -13,11 +13,13 @@ from fastapi.responses import FileResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from opencomposer.errors import UnknownNameError
+from opencomposer.music.midi import read_midi
 from opencomposer.studio.home import ID_PATTERN
 from opencomposer.studio.jobs import FINAL, JobStatus
 from opencomposer.studio.models import JobRow
 from opencomposer.studio.server.dependencies import ERRORS, StudioDep
-from opencomposer.studio.server.schemas import JobCreate, JobEventPublic, JobPublic, JobResume
+from opencomposer.studio.server.routes.melodies import score_notes
+from opencomposer.studio.server.schemas import JobCreate, JobEventPublic, JobPublic, JobResume, ScoreNotes
 
 router = APIRouter(prefix="/api/jobs", tags=["training jobs"], responses=ERRORS)
 
@@ -121,6 +123,20 @@ async def stream(
         if current.status in FINAL:
             return
         await asyncio.sleep(studio.settings.poll_seconds)
+
+
+# Declared before the `{kind}` route below, which would otherwise take "notes" for a kind and refuse it.
+@router.get("/{job_id}/samples/{step}/notes")
+def sample_notes(
+    studio: StudioDep,
+    job: Annotated[JobRow, Depends(existing_job)],
+    step: Annotated[int, Path(ge=0, le=10_000_000)],
+) -> ScoreNotes:
+    """The notes of the sample an evaluation wrote at `step`, for drawing and playing it in the browser."""
+    path = studio.home.job_sample(job.id, step, "mid")
+    if not path.is_file():
+        raise UnknownNameError(f"The job {job.id} has no evaluation sample at step {step}; see its eval events.")
+    return score_notes(read_midi(path.read_bytes()))
 
 
 @router.get(
