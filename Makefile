@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: studio test lint typecheck unit bench clean system-deps test-deps
+.PHONY: studio test lint typecheck unit bench clean system-deps test-deps web
 
 # Debian packages the project needs at run time; installed only when missing. FluidSynth and its General
 # MIDI soundfont play compositions in the studio (without them, only the audio downloads are unavailable).
@@ -20,11 +20,15 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-# Debian packages only the tests need: PostgreSQL, which the studio's store suite starts a throwaway server of.
+# Debian packages only the tests need: PostgreSQL, which the studio's store suite starts a throwaway server of,
+# and Chromium, which the browser tests drive (never a downloaded browser).
 test-deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 		echo "Installing postgresql (Debian) ..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; }
+	@test -x /usr/bin/chromium || { \
+		echo "Installing chromium (Debian) ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 $(PY): | system-deps
 	$(PYTHON) -m venv $(VENV)
@@ -35,25 +39,39 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The web UI (Node.js 20 and npm): `npm ci` when web/node_modules is missing or older than package-lock.json, then a
+# Vite build into web/dist, which the studio serves.
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/package.json web/tsconfig.json web/vite.config.ts
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "The web UI needs Node.js 20 and npm; install them first."; exit 1; }
+	cd web && npm ci --no-audit --no-fund
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+
+web: web/dist/index.html
+
 # Starts the studio on http://127.0.0.1:8000/ (pass options with STUDIO_ARGS="--port 8080 --home DIR").
-studio: $(STAMP) | system-deps
+studio: $(STAMP) web | system-deps
 	$(VENV)/bin/opencomposer studio $(STUDIO_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP) web/node_modules/.package-lock.json
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
+	cd web && npm run --silent lint
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-unit: $(STAMP) | system-deps test-deps
+unit: $(STAMP) web | system-deps test-deps
 	$(VENV)/bin/pytest -n 2 --durations=15
 
 test: lint typecheck unit
 
-bench: $(STAMP)
+bench: $(STAMP) web | test-deps
 	@for script in benchmarks/bench_*.py; do \
 		echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache web/dist web/node_modules

@@ -1,0 +1,180 @@
+"""The other pages: compositions (open, rename, delete), models (cards, "use in studio"), training (a folder
+added as a dataset, a tiny job whose charts grow and whose sample appears, stopped); errors said in words;
+the keyboard alone; a phone-sized screen; the studio page's time to interactive."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect
+
+from .conftest import PHONE, RunningStudio, first_model, new_page, open_page, screenshot, write_songs
+
+pytestmark = pytest.mark.slow
+
+INTERACTIVE_MS = 2000
+TINY_JOB = {"steps": 100000, "batch_size": 4, "eval_every": 2, "checkpoint_every": 2}
+
+
+def make_composition(studio: RunningStudio, title: str) -> dict[str, Any]:
+    model = first_model(studio, "accompany")
+    body = {"technique": "accompany", "model": model, "melody_id": "twinkle", "seed": 1, "title": title}
+    response = studio.api.post("/api/compositions", json=body)
+    assert response.status_code == 201, response.text
+    made: dict[str, Any] = response.json()
+    return made
+
+
+def chart_points(page: Page, title: str) -> int:
+    value = page.locator(f".chart[data-title='{title}']").get_attribute("data-points")
+    return int(value or 0)
+
+
+def test_compositions_are_listed_renamed_opened_and_deleted(page: Page, studio: RunningStudio) -> None:
+    made = make_composition(studio, "Twinkle for the list")
+    doomed = make_composition(studio, "Twinkle to delete")
+    open_page(page, studio, "compositions")
+    row = page.locator(f".composition-row[data-id='{made['id']}']")
+    expect(row).to_contain_text("Twinkle for the list")
+    expect(row).to_contain_text("accompany")
+    expect(row).to_contain_text(made["model"])
+    screenshot(page, "compositions")
+
+    row.get_by_role("button", name="Rename").click()
+    row.get_by_label("New name").fill("Twinkle, renamed")
+    row.get_by_label("New name").press("Enter")
+    expect(row.locator(".title")).to_have_text("Twinkle, renamed")
+    assert studio.api.get(f"/api/compositions/{made['id']}").json()["title"] == "Twinkle, renamed"
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(f".composition-row[data-id='{doomed['id']}']").get_by_role("button", name="Delete").click()
+    expect(page.locator(f".composition-row[data-id='{doomed['id']}']")).to_have_count(0)
+    assert studio.api.get(f"/api/compositions/{doomed['id']}").status_code == 404
+
+    row.get_by_role("button", name="Open").click()
+    expect(page.locator("#result-title")).to_have_text("Twinkle, renamed")
+    expect(page.locator(".track-name")).to_have_count(len(made["summary"]["tracks"]))
+
+
+def test_models_show_their_cards_and_charts_and_open_in_the_studio(page: Page, studio: RunningStudio) -> None:
+    models = studio.api.get("/api/models").json()
+    open_page(page, studio, "models")
+    expect(page.locator(".card")).to_have_count(len(models))
+    card = page.locator(f".card[data-model='{models[0]['name']}']")
+    expect(card).to_contain_text(models[0]["dataset"])
+    expect(card.locator(".metric").first).to_be_visible()
+    screenshot(page, "models")
+    card.get_by_role("button", name="Use in studio").click()
+    page.wait_for_selector("body[data-ready='true']")
+    expect(page.get_by_label("Model")).to_have_value(models[0]["name"])
+
+
+def test_a_tiny_training_job_shows_its_charts_and_samples_and_stops(
+    page: Page, studio: RunningStudio, tmp_path: Path
+) -> None:
+    open_page(page, studio, "training")
+    page.get_by_text("Add a folder of your music as a dataset").click()
+    page.get_by_label("Dataset name").fill("tiny-songs")
+    page.get_by_label("Genre").fill("test")
+    page.get_by_label("Dataset files").set_input_files(write_songs(tmp_path / "songs", 6))
+    page.get_by_role("button", name="Add dataset").click()
+    expect(page.locator(".message")).to_contain_text("Added the dataset tiny-songs: 6 pieces read")
+    expect(page.get_by_label("Dataset", exact=True)).to_have_value("tiny-songs")
+
+    page.get_by_label("Architecture", exact=True).select_option("unet")
+    page.get_by_label("Model name").fill("browser-tiny")
+    for name, value in TINY_JOB.items():
+        page.locator(f"#hp-{name}").fill(str(value))
+    page.get_by_role("button", name="Start training").click()
+
+    # Evaluations come every 2 steps, losses every few: the metric charts grow first, then the losses appear.
+    metric = page.locator(".chart").first
+    expect(metric).to_have_attribute("data-points", re.compile(r"^[1-9]"), timeout=90_000)
+    title = metric.get_attribute("data-title")
+    first = chart_points(page, title or "")
+    chart = page.locator(f".chart[data-title='{title}']")
+    expect(chart).not_to_have_attribute("data-points", str(first), timeout=30_000)
+    assert chart_points(page, title or "") > first
+    expect(page.locator(".chart[data-title='Losses']")).to_be_visible(timeout=60_000)
+    expect(page.locator(".samples .roll")).to_be_visible(timeout=60_000)
+    assert page.locator(".chart").count() > 1
+    page.locator(".job").evaluate("element => element.scrollIntoView()")
+    screenshot(page, "training")
+
+    page.get_by_role("button", name="Stop", exact=True).first.click()
+    expect(page.locator(".job h3 .status")).to_have_text("stopped", timeout=60_000)
+    job = studio.api.get("/api/jobs").json()[0]
+    assert (job["model_name"], job["status"]) == ("browser-tiny", "stopped")
+    expect(page.get_by_role("button", name="Resume")).to_be_visible()
+
+
+def test_a_failed_request_and_an_unreachable_server_are_said_in_words(
+    page: Page, studio: RunningStudio, tmp_path: Path
+) -> None:
+    open_page(page, studio)
+    corrupt = tmp_path / "broken.mid"
+    corrupt.write_bytes(b"MThd but not really a MIDI file")
+    page.get_by_label("Import a MIDI or MusicXML file").set_input_files(corrupt)
+    alert = page.get_by_role("alert")
+    expect(alert).to_be_visible()
+    response = studio.api.post("/api/melodies/upload", files={"file": ("broken.mid", corrupt.read_bytes())})
+    assert response.status_code == 422
+    expect(alert).to_contain_text(response.json()["detail"])
+
+    def unreachable(route: Route) -> None:
+        route.abort("connectionrefused")
+
+    page.route("**/api/**", unreachable)
+    page.get_by_role("button", name="Generate").click()
+    expect(alert).to_contain_text("The studio server cannot be reached")
+
+
+def test_the_studio_works_with_the_keyboard_alone(page: Page, studio: RunningStudio) -> None:
+    open_page(page, studio)
+    notes_before = int(page.locator(".melody-count").inner_text().split()[0])
+    editor = page.get_by_role("img", name=re.compile("^Melody editor"))
+    editor.focus()
+    page.keyboard.press("n")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Shift+ArrowRight")
+    expect(page.locator(".melody-count")).to_have_text(f"{notes_before + 1} notes")
+    page.keyboard.press("Delete")
+    expect(page.locator(".melody-count")).to_have_text(f"{notes_before} notes")
+    page.keyboard.press("Control+z")
+    expect(page.locator(".melody-count")).to_have_text(f"{notes_before + 1} notes")
+    # Tab reaches the Generate button and Enter presses it.
+    generate = page.get_by_role("button", name="Generate")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if generate.evaluate("button => button === document.activeElement"):
+            break
+    page.keyboard.press("Enter")
+    expect(page.locator(".result")).to_be_visible(timeout=60_000)
+    page.get_by_role("link", name="Compositions").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Compositions")).to_be_visible()
+
+
+def test_the_studio_fits_a_phone_sized_screen(browser: Browser, studio: RunningStudio) -> None:
+    page = new_page(browser, PHONE)
+    for route in ("studio", "compositions", "models", "training"):
+        open_page(page, studio, route)
+        if route == "training" and studio.api.get("/api/jobs").json():
+            expect(page.locator(".chart").first).to_be_visible()  # a job's charts are the widest part
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the {route} page is {overflow} px wider than a phone's screen"
+    open_page(page, studio)
+    screenshot(page, "studio-phone")
+    page.context.close()
+
+
+def test_the_studio_page_is_interactive_within_two_seconds(browser: Browser, studio: RunningStudio) -> None:
+    open_page(new_page(browser), studio)  # the first load also warms the server's caches
+    page = new_page(browser)
+    open_page(page, studio)
+    ready_ms = page.evaluate("() => window.openComposerReadyMs")
+    assert 0 < ready_ms < INTERACTIVE_MS, f"the studio page took {ready_ms:.0f} ms to become interactive"
+    page.context.close()

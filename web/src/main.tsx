@@ -1,0 +1,130 @@
+// The studio's pages behind a hash router (#/studio, #/compositions, #/models, #/training), the status line and
+// the message line.
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { type Status, get } from "./api";
+import { Compositions } from "./pages/Compositions";
+import { Models } from "./pages/Models";
+import { Studio, type StudioQuery } from "./pages/Studio";
+import { Training } from "./pages/Training";
+import { player } from "./player";
+import { attempt, clearMessage, useMessage } from "./state";
+import "./style.css";
+
+const PAGES = [
+  { path: "studio", title: "Music studio" },
+  { path: "compositions", title: "Compositions" },
+  { path: "models", title: "Models" },
+  { path: "training", title: "Training" },
+] as const;
+
+// Tone.js loads shortly after the page is ready, so that the first note played sounds at once.
+const PRELOAD_DELAY_MS = 300;
+
+type Page = (typeof PAGES)[number]["path"];
+
+interface Route {
+  page: Page;
+  query: Record<string, string>;
+}
+
+function parseRoute(hash: string): Route {
+  const [path, search] = hash.replace(/^#\/?/, "").split("?");
+  const page = PAGES.find((p) => p.path === path)?.path ?? "studio";
+  return { page, query: Object.fromEntries(new URLSearchParams(search ?? "")) };
+}
+
+export function navigate(page: Page, query: Record<string, string> = {}): void {
+  const search = new URLSearchParams(query).toString();
+  window.location.hash = `#/${page}${search ? `?${search}` : ""}`;
+}
+
+declare global {
+  interface Window {
+    /** Milliseconds from navigation start to the studio page being ready to play and generate. */
+    openComposerReadyMs?: number;
+  }
+}
+
+function App() {
+  const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
+  const [status, setStatus] = useState<Status | null>(null);
+  const message = useMessage();
+
+  useEffect(() => {
+    const refreshStatus = () =>
+      void attempt(() => get<Status>("/api/status")).then((value) => value && setStatus(value));
+    const onHash = () => {
+      delete document.body.dataset.ready;
+      setRoute(parseRoute(window.location.hash));
+      clearMessage();
+      refreshStatus();
+    };
+    window.addEventListener("hashchange", onHash);
+    refreshStatus();
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
+
+  useEffect(() => {
+    const title = PAGES.find((p) => p.path === route.page)?.title ?? "";
+    document.title = `${title} · OpenComposer`;
+    document.getElementById("main")?.focus();
+  }, [route.page]);
+
+  // Each page says when its data is in; the first time the studio page is, the time to interactive is kept.
+  const ready = () => {
+    if (route.page === "studio" && window.openComposerReadyMs === undefined)
+      window.openComposerReadyMs = performance.now();
+    document.body.dataset.ready = "true";
+    window.setTimeout(() => void player.ready(), PRELOAD_DELAY_MS);
+  };
+  const use = (technique: string, model: string) => navigate("studio", { technique, model });
+
+  return (
+    <>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById("main")?.focus();
+        }}
+      >
+        Skip to the page
+      </a>
+      <header>
+        <h1>OpenComposer</h1>
+        <nav aria-label="Pages">
+          {PAGES.map((p) => (
+            <a key={p.path} href={`#/${p.path}`} aria-current={route.page === p.path ? "page" : undefined}>
+              {p.title}
+            </a>
+          ))}
+        </nav>
+        {status && (
+          <span class="status-line">
+            v{status.version} · jobs {status.jobs_running} running, {status.jobs_queued} queued
+          </span>
+        )}
+      </header>
+      {message && (
+        <div class={`message ${message.kind}`} role={message.kind === "error" ? "alert" : "status"}>
+          <span>{message.text}</span>
+          <button type="button" onClick={clearMessage} aria-label="Dismiss the message">
+            ×
+          </button>
+        </div>
+      )}
+      <main id="main" tabIndex={-1}>
+        {route.page === "studio" && <Studio query={route.query as StudioQuery} status={status} onReady={ready} />}
+        {route.page === "compositions" && (
+          <Compositions onOpen={(id) => navigate("studio", { composition: id })} onReady={ready} />
+        )}
+        {route.page === "models" && <Models onUse={use} onReady={ready} />}
+        {route.page === "training" && <Training onUse={use} onReady={ready} />}
+      </main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById("app") as HTMLElement);

@@ -1,0 +1,104 @@
+// Your compositions: open one in the studio, rename, delete, download.
+import { useEffect, useState } from "preact/hooks";
+import { type Composition, del, get, patch } from "../api";
+import { attempt, showNotice } from "../state";
+
+export function Compositions({ onOpen, onReady }: { onOpen: (id: string) => void; onReady: () => void }) {
+  const [items, setItems] = useState<Composition[] | null>(null);
+  const [editing, setEditing] = useState<{ id: string; title: string } | null>(null);
+
+  async function refresh(): Promise<void> {
+    const list = await attempt(() => get<Composition[]>("/api/compositions?limit=500"));
+    if (list) setItems(list);
+  }
+
+  useEffect(() => void refresh().then(onReady), []);
+
+  async function rename(): Promise<void> {
+    if (!editing) return;
+    const done = await attempt(() => patch<Composition>(`/api/compositions/${editing.id}`, { title: editing.title }));
+    if (done) {
+      setEditing(null);
+      await refresh();
+    }
+  }
+
+  async function remove(item: Composition): Promise<void> {
+    if (!window.confirm(`Delete "${item.title}"? Its files go too.`)) return;
+    const done = await attempt(async () => {
+      await del(`/api/compositions/${item.id}`);
+      return true;
+    });
+    if (done) {
+      showNotice(`Deleted "${item.title}".`);
+      await refresh();
+    }
+  }
+
+  if (items === null) return <p>Loading your compositions…</p>;
+  return (
+    <section class="panel" aria-labelledby="compositions-title">
+      <h2 id="compositions-title">Compositions</h2>
+      {!items.length && <p>No compositions yet: generate one in the studio; every generation is kept here.</p>}
+      <table class="list">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Technique</th>
+            <th scope="col">Model</th>
+            <th scope="col">Tracks</th>
+            <th scope="col">Date</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((item) => (
+            <tr key={item.id} class="composition-row" data-id={item.id}>
+              <td>
+                {editing?.id === item.id ? (
+                  <form
+                    onSubmit={(e) => {
+                      e.preventDefault();
+                      void rename();
+                    }}
+                  >
+                    <input
+                      aria-label="New name"
+                      value={editing.title}
+                      maxLength={200}
+                      onInput={(e) => setEditing({ id: item.id, title: (e.currentTarget as HTMLInputElement).value })}
+                      onKeyDown={(e) => e.key === "Escape" && setEditing(null)}
+                    />
+                    <button type="submit">Save</button>
+                  </form>
+                ) : (
+                  <span class="title">{item.title}</span>
+                )}
+              </td>
+              <td>{item.technique}</td>
+              <td>{item.model}</td>
+              <td>{item.summary.tracks.length}</td>
+              <td>
+                <time dateTime={item.created_at}>{new Date(item.created_at).toLocaleString()}</time>
+              </td>
+              <td class="actions">
+                <button type="button" class="primary" onClick={() => onOpen(item.id)}>
+                  Open
+                </button>
+                <button type="button" onClick={() => setEditing({ id: item.id, title: item.title })}>
+                  Rename
+                </button>
+                <a class="button" href={`/api/compositions/${item.id}/midi`} download={`${item.id}.mid`}>
+                  MIDI
+                </a>
+                <button type="button" onClick={() => void remove(item)}>
+                  Delete
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
