@@ -48,6 +48,9 @@ declare global {
 
 function App() {
   const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
+  // The studio stays mounted once opened (hidden on the other pages), so a melody and a result survive a
+  // look at the other pages; it is told a new query only when its own address changes.
+  const [studioQuery, setStudioQuery] = useState<StudioQuery | null>(null);
   const [status, setStatus] = useState<Status | null>(null);
   const message = useMessage();
 
@@ -64,6 +67,13 @@ function App() {
     refreshStatus();
     return () => window.removeEventListener("hashchange", onHash);
   }, []);
+
+  useEffect(() => {
+    if (route.page !== "studio") return;
+    const query = route.query as StudioQuery;
+    if (studioQuery && JSON.stringify(query) === JSON.stringify(studioQuery)) ready();
+    else setStudioQuery(query);
+  }, [route]);
 
   useEffect(() => {
     const title = PAGES.find((p) => p.path === route.page)?.title ?? "";
@@ -116,7 +126,11 @@ function App() {
         </div>
       )}
       <main id="main" tabIndex={-1}>
-        {route.page === "studio" && <Studio query={route.query as StudioQuery} status={status} onReady={ready} />}
+        {studioQuery && (
+          <div hidden={route.page !== "studio"}>
+            <Studio query={studioQuery} status={status} onReady={ready} />
+          </div>
+        )}
         {route.page === "compositions" && (
           <Compositions onOpen={(id) => navigate("studio", { composition: id })} onReady={ready} />
         )}

@@ -115,6 +115,11 @@ export class Player {
     this.applyMix();
   }
 
+  /** Whether `score` is the one loaded (another part of the page may have loaded its own since). */
+  holds(score: ScoreNotes): boolean {
+    return this.score === score;
+  }
+
   get durationSeconds(): number {
     if (!this.score) return 0;
     let endTicks = 0;

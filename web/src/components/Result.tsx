@@ -46,6 +46,12 @@ export function Result({ composition, score, frames, status }: Props) {
     if (!playing) return;
     let handle = 0;
     const draw = () => {
+      if (!player.holds(score)) {
+        // Something else (the melody) took the player: this result is no longer playing.
+        setPlaying(false);
+        setPlayheadTicks(0);
+        return;
+      }
       setPlayheadTicks(secondsToTicks(player.positionSeconds, score));
       handle = requestAnimationFrame(draw);
     };
@@ -65,10 +71,19 @@ export function Result({ composition, score, frames, status }: Props) {
 
   async function toggle(): Promise<void> {
     try {
-      if (player.playing) {
+      if (player.playing && player.holds(score)) {
         player.pause();
         setPlaying(false);
       } else {
+        if (!player.holds(score)) {
+          // The melody was played meanwhile: take the player back, with this result's mix.
+          await player.load(score, mixes);
+          player.setLoop(loop);
+          player.onEnd = () => {
+            setPlaying(false);
+            setPlayheadTicks(0);
+          };
+        }
         await player.play();
         setPlaying(true);
       }
@@ -78,7 +93,7 @@ export function Result({ composition, score, frames, status }: Props) {
   }
 
   function stop(): void {
-    player.stop();
+    if (player.holds(score)) player.stop();
     setPlaying(false);
     setPlayheadTicks(0);
   }
@@ -159,6 +174,12 @@ export function Result({ composition, score, frames, status }: Props) {
             ))
           : status && <span class="help">Audio downloads: {status.audio_missing}</span>}
       </div>
+      {status?.audio && (
+        <label class="rendered">
+          Rendered by FluidSynth (General MIDI, the instruments of the file){" "}
+          <audio controls preload="none" src={`${base}/audio/ogg`} aria-label="Rendered audio" />
+        </label>
+      )}
       <PianoRoll
         score={shown}
         label={`Composition ${composition.title}`}

@@ -64,6 +64,9 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
   const [model, setModel] = useState("");
   const [params, setParams] = useState<ParamValues>({});
   const [seed, setSeed] = useState("");
+  const [melodyPlaying, setMelodyPlaying] = useState(false);
+  // Set once the first melody is in: a later visit (a model chosen elsewhere) keeps the user's melody.
+  const started = useRef(false);
   const [busy, setBusy] = useState<{ what: string; startedMs: number } | null>(null);
   const [elapsedMs, setElapsedMs] = useState(0);
   const [result, setResult] = useState<{ composition: Composition; score: ScoreNotes; frames: ScoreNotes[] } | null>(
@@ -87,7 +90,8 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
       const chosen = techniqueList.find((t) => t.name === query.technique) ?? techniqueList[0];
       if (chosen) chooseTechnique(chosen, query.model);
       if (query.composition) await openComposition(query.composition, melodyList);
-      else if (melodyList[0]) await loadMelody(melodyList[0].id, melodyList);
+      else if (!started.current && melodyList[0]) await loadMelody(melodyList[0].id, melodyList);
+      started.current = true;
       onReady();
     })();
   }, [query.composition, query.technique, query.model]);
@@ -145,6 +149,7 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
       Number(composition.info.frames ?? 0) > 0
         ? ((await attempt(() => get<ScoreNotes[]>(`/api/compositions/${composition.id}/frames`))) ?? [])
         : [];
+    setMelodyPlaying(false);
     setResult({ composition, score, frames });
   }
 
@@ -330,6 +335,25 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
   }
 
   const editorScore = melodyScore(notes, tempo);
+
+  /** Hear the melody as it stands (the result's own player controls play the composition). */
+  async function toggleMelody(): Promise<void> {
+    if (melodyPlaying) {
+      player.stop();
+      setMelodyPlaying(false);
+      return;
+    }
+    try {
+      const score = editorScore;
+      await player.load(score, [{ muted: false, solo: false, volumeDb: 0, program: score.tracks[0]?.program ?? 0 }]);
+      player.setLoop(false);
+      player.onEnd = () => setMelodyPlaying(false);
+      await player.play(0);
+      setMelodyPlaying(true);
+    } catch (error) {
+      showError(error);
+    }
+  }
   const countInBeats = countIn ? BEATS_PER_BAR : 0;
   const recordingLabel = recording
     ? recording.phase === "count-in"
@@ -472,6 +496,9 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
         />
         <div class="row">
           <span class="melody-count">{notes.length} notes</span>
+          <button type="button" onClick={() => void toggleMelody()} disabled={!notes.length && !melodyPlaying}>
+            {melodyPlaying ? "Stop melody" : "Play melody"}
+          </button>
           <button type="button" onClick={undo} disabled={!history.length}>
             Undo
           </button>

@@ -20,12 +20,17 @@ import { UserError, attempt, showError, showNotice } from "../state";
 
 const FINAL = new Set(["stopped", "interrupted", "failed", "done"]);
 const POLL_MS = 1000;
-// Chromium, Firefox and Safari all pick a folder's files with this (non-standard) attribute.
-const FOLDER_PICKER: Record<string, string> = { webkitdirectory: "" };
+
+/** Chromium, Firefox and Safari pick a folder's files with the (non-standard) `webkitdirectory` attribute;
+ * set as an attribute, since Preact would assign "" to the boolean property and so turn it off. */
+function pickFolders(input: HTMLInputElement | null): void {
+  input?.setAttribute("webkitdirectory", "");
+}
 const EVENT_KINDS = ["start", "step", "eval", "checkpoint", "done", "failed"];
 
-/** A job's events as they arrive: server-sent events, or polling when the stream cannot be had. */
-function useJobEvents(job: Job | null, onJob: (job: Job) => void): JobEvent[] {
+/** A job's events as they arrive: server-sent events, or polling when the stream cannot be had. The
+ * subscription ends when the job does; a new `epoch` (a resume) starts it again. */
+function useJobEvents(job: Job | null, onJob: (job: Job) => void, epoch: number): JobEvent[] {
   const [events, setEvents] = useState<JobEvent[]>([]);
   const jobId = job?.id;
   useEffect(() => {
@@ -76,7 +81,7 @@ function useJobEvents(job: Job | null, onJob: (job: Job) => void): JobEvent[] {
       source?.close();
       window.clearTimeout(timer);
     };
-  }, [jobId]);
+  }, [jobId, epoch]);
   return events;
 }
 
@@ -234,7 +239,8 @@ export function Training({
     setSelected((current) => (current && current.id === job.id ? job : current));
     setJobs((list) => list.map((item) => (item.id === job.id ? job : item)));
   };
-  const events = useJobEvents(selected, onJob);
+  const [epoch, setEpoch] = useState(0);
+  const events = useJobEvents(selected, onJob, epoch);
 
   async function addFolder(event: Event): Promise<void> {
     event.preventDefault();
@@ -258,7 +264,18 @@ export function Training({
 
   async function start(event: Event): Promise<void> {
     event.preventDefault();
-    const body = { architecture, dataset, model_name: modelName, hyperparameters, ...(preset ? { preset } : {}) };
+    // Only the values the user changed are sent: the others give way to the preset's recommendations.
+    const declared = chosen ? defaults(chosen.params_schema) : {};
+    const changed = Object.fromEntries(
+      Object.entries(hyperparameters).filter(([name, value]) => value !== declared[name]),
+    );
+    const body = {
+      architecture,
+      dataset,
+      model_name: modelName,
+      hyperparameters: changed,
+      ...(preset ? { preset } : {}),
+    };
     const job = await attempt(() => post<Job>("/api/jobs", body));
     if (!job) return;
     setJobs((list) => [job, ...list]);
@@ -270,6 +287,7 @@ export function Training({
     const changed = await attempt(() => post<Job>(`/api/jobs/${job.id}/${action}`));
     if (!changed) return;
     setSelected(changed);
+    if (action === "resume") setEpoch((value) => value + 1);
     await refreshJobs();
   }
 
@@ -304,7 +322,12 @@ export function Training({
               <select
                 aria-label="Preset"
                 value={preset}
-                onChange={(e) => setPreset((e.currentTarget as HTMLSelectElement).value)}
+                onChange={(e) => {
+                  const name = (e.currentTarget as HTMLSelectElement).value;
+                  setPreset(name);
+                  const own = chosen?.presets.find((p) => p.name === name)?.dataset;
+                  if (own && datasets.some((d) => d.name === own && d.present)) setDataset(own);
+                }}
               >
                 <option value="">none</option>
                 {chosen?.presets.map((p) => (
@@ -383,7 +406,15 @@ export function Training({
               />
             </label>
             <label>
-              or a whole folder <input ref={folderFiles} aria-label="Dataset folder" type="file" {...FOLDER_PICKER} />
+              or a whole folder{" "}
+              <input
+                ref={(input) => {
+                  folderFiles.current = input;
+                  pickFolders(input);
+                }}
+                aria-label="Dataset folder"
+                type="file"
+              />
             </label>
             <button type="submit">Add dataset</button>
           </form>
