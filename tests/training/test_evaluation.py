@@ -32,6 +32,7 @@ def test_an_evaluation_measures_and_writes_a_midi_file_and_a_picture(tmp_path: P
     result = evaluation(tmp_path)(make_objective(), 12)
     assert {"in_scale_ratio", "empty_bar_rate/Alto", "polyphony/Bass", "tonal_distance"} <= set(result["metrics"])
     assert result["reference"] == {"in_scale_ratio": 0.9}
+    assert 0.0 <= result["metrics"]["similarity_index"] <= 1.0
     assert Path(result["png"]).name == "step-00000012.png"
     assert Path(result["png"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     score = read_midi(result["midi"])
@@ -48,3 +49,11 @@ def test_the_same_model_gets_the_same_figures(tmp_path: Path) -> None:
     assert first == second
     objective.train_step([torch.from_numpy(make_windows(4).numpy())] * objective.batches_per_step, 0)
     assert json_ready(evaluation(tmp_path / "c")(objective, 2)["metrics"]) != first
+
+
+def test_the_similarity_index_is_high_for_the_data_itself_and_low_for_silence(tmp_path: Path) -> None:
+    evaluator = evaluation(tmp_path)
+    real = make_windows(count=5).numpy().astype(np.uint8)
+    itself = evaluator._similarity(real)
+    assert itself is not None and itself > 0.8
+    assert evaluator._similarity(np.zeros_like(real)) is None

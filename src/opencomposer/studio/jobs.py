@@ -348,10 +348,11 @@ def public_event_data(job_id: str, kind: str, step: int, data: Mapping[str, Any]
     """An event's data as the API shows it: file paths on the server become the URLs that serve them."""
     public = dict(data)
     if kind == "eval":
-        public.pop("midi", None)
-        public.pop("png", None)
-        public["sample_midi_url"] = f"/api/jobs/{job_id}/samples/{step}/midi"
-        public["sample_png_url"] = f"/api/jobs/{job_id}/samples/{step}/png"
+        # Only the samples an evaluation wrote get a URL (a Transformer's evaluation writes no picture).
+        if public.pop("midi", None):
+            public["sample_midi_url"] = f"/api/jobs/{job_id}/samples/{step}/midi"
+        if public.pop("png", None):
+            public["sample_png_url"] = f"/api/jobs/{job_id}/samples/{step}/png"
     elif kind == "checkpoint":
         public.pop("path", None)
     return public

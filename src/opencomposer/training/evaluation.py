@@ -3,8 +3,9 @@
 During training (`WindowEvaluation`), every evaluation asks the objective for its version of the same
 held-out windows with the same random numbers, so successive evaluations differ only by what the model
 learnt. It measures the music metrics of the result (`opencomposer.metrics.window_metrics`, comparable
-with the dataset's reference values), writes the windows end to end as a MIDI file and draws them as a
-piano-roll PNG.
+with the dataset's reference values) and its similarity index against the held-out windows themselves
+(`opencomposer.metrics.evaluate.evaluate_sets`: 1 when the model's music is distributed like the data's),
+writes the windows end to end as a MIDI file and draws them as a piano-roll PNG.
 
 After training (`evaluate_accompaniment`), the `accompany` technique accompanies the melodies of a
 dataset's held-out pieces and the result is compared with the pieces' own parts; the report says which
@@ -26,8 +27,9 @@ from matplotlib.figure import Figure
 
 from opencomposer.data.registry import Dataset, Piece, TrackSlot, get_dataset
 from opencomposer.data.windows import split_of
-from opencomposer.errors import ModelFileError, TrainingError
+from opencomposer.errors import EvaluationError, ModelFileError, TrainingError
 from opencomposer.metrics import window_metrics
+from opencomposer.metrics.evaluate import PieceSet, evaluate_sets
 from opencomposer.music.midi import write_midi
 from opencomposer.music.pianoroll import RollSpec, from_roll
 from opencomposer.registry import ModelEntry
@@ -87,9 +89,31 @@ class WindowEvaluation:
         self.tempo = tempo
         self.reference = dict(reference or {})
         self.melody_index = next((i for i, slot in enumerate(self.tracks) if slot.role == "melody"), None)
+        self.held_out = self._piece_set("held-out windows", windows)
+
+    def _piece_set(self, source: str, rolls: npt.NDArray[np.generic]) -> PieceSet:
+        templates = [slot.to_track() for slot in self.tracks]
+        pieces = tuple(
+            Piece(f"window-{index}", from_roll(roll, self.roll, tracks=templates, tempo=self.tempo), "valid")
+            for index, roll in enumerate(rolls)
+        )
+        return PieceSet(source, pieces, layout=self.tracks)
+
+    def _similarity(self, rolls: npt.NDArray[np.uint8]) -> float | None:
+        """The similarity index of the model's windows against the held-out ones; None when it cannot be had
+        (fewer than two windows, or a model that plays no note yet)."""
+        if len(rolls) < 2:
+            return None
+        try:
+            return evaluate_sets(self._piece_set("model", rolls), self.held_out, seed=self.seed).similarity_index
+        except EvaluationError:
+            return None
 
     def __call__(self, objective: Objective, step: int) -> dict[str, Any]:
-        """Sample, measure and save; returns {"metrics", "reference" (the same keys), "midi" and "png" paths}."""
+        """Sample, measure and save; returns {"metrics", "reference" (the same keys), "midi" and "png" paths}.
+
+        The metrics include ``similarity_index`` where it can be measured (see `_similarity`).
+        """
         generator = torch.Generator().manual_seed(self.seed)
         probabilities = objective.sample(self.batch.to(objective.device), generator).cpu().numpy()
         rolls = (probabilities >= SAMPLE_THRESHOLD).astype(np.uint8)  # (N, tracks, steps, pitches)
@@ -101,6 +125,9 @@ class WindowEvaluation:
             drum_tracks=[slot.is_drum for slot in self.tracks],
             melody_index=self.melody_index,
         )
+        similarity = self._similarity(rolls)
+        if similarity is not None:
+            metrics["similarity_index"] = similarity
         self.out_dir.mkdir(parents=True, exist_ok=True)
         stem = self.out_dir / f"step-{step:08d}"
         midi_path, png_path = stem.with_suffix(".mid"), stem.with_suffix(".png")
