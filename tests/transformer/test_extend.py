@@ -36,7 +36,7 @@ def test_saved_vocabulary_loads_the_same_tokens(tmp_path, quartet_score: Score) 
 
 
 def test_the_technique_is_registered_and_built_from_a_model_entry(tiny_model: ModelEntry) -> None:
-    technique = technique_class("extend")(tiny_model)  # type: ignore[call-arg]
+    technique = technique_class("extend")(tiny_model)
     assert isinstance(technique, Extend)
 
 

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -185,7 +185,7 @@ class Composer:
                 import torch
 
                 torch.set_num_threads(self.threads)
-            loaded = cast(Callable[[ModelEntry], Technique], cls)(entry)
+            loaded = cls(entry)
             self._loaded[key] = loaded
             while len(self._loaded) > CACHED_TECHNIQUES:
                 self._loaded.popitem(last=False)

@@ -11,10 +11,13 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from opencomposer.errors import ParameterError
 from opencomposer.music.score import Score
+
+if TYPE_CHECKING:
+    from opencomposer.registry import ModelEntry
 
 ParamKind = Literal["int", "float", "choice", "bool"]
 ParamValue = int | float | str | bool
@@ -148,6 +151,10 @@ class Technique(ABC):
     title: ClassVar[str]
     description: ClassVar[str]
     params: ClassVar[tuple[Param, ...]]
+
+    @abstractmethod
+    def __init__(self, entry: ModelEntry) -> None:
+        """Load the technique's network from a model's files (`entry`, from `opencomposer.registry`)."""
 
     @abstractmethod
     def generate(self, score: Score, params: Mapping[str, object], seed: int) -> Generation:
