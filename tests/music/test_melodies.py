@@ -76,6 +76,7 @@ def test_the_name_can_be_typed_on_a_command_line(melody: SampleMelody) -> None:
     assert re.fullmatch(r"[a-z][a-z0-9_]*", melody.name)
     assert melody.title
     assert melody.composer_or_origin
+    assert get_melody(melody.name.replace("_", "-").upper()) is melody
 
 
 @each_melody

@@ -167,10 +167,12 @@ def get_melody(name: str) -> SampleMelody:
     Raises
     ------
     UnknownNameError
-        When there is no sample melody of that name; the message lists the valid names.
+        When there is no sample melody of that name; the message lists the valid names. Dashes and
+        underscores are the same (``ode-to-joy`` finds ``ode_to_joy``).
     """
+    wanted = name.strip().lower().replace("-", "_")
     for melody in _MELODIES:
-        if melody.name == name:
+        if melody.name == wanted:
             return melody
     valid = ", ".join(melody.name for melody in _MELODIES)
     raise UnknownNameError(f"There is no sample melody called {name!r}; choose one of: {valid}.")
