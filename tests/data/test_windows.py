@@ -316,3 +316,29 @@ def test_deepcomposer_snippets_give_one_two_bar_window_each():
     prepared = prepare(get_dataset("deepcomposer-jsb"), WindowSpec(RollSpec(4, 24, 108), bars=2))
     assert n_windows(prepared) + prepared.stats.windows_skipped_empty_melody == 229
     assert prepared.windows["train"].shape[1:] == (4, 32, 85)
+
+
+@pytest.mark.slow
+def test_real_tunes_split_by_piece_round_trip_and_stay_in_range_when_transposed():
+    # Nottingham has no published split: its pieces are split by a hash of their ids.
+    roll = RollSpec(4, 24, 108)
+    plain = prepare(get_dataset("nottingham"), WindowSpec(roll, bars=4))
+    ids = {split: set(plain.piece_ids[split].tolist()) for split in ("train", "valid", "test")}
+    assert all(ids.values())
+    assert not ids["train"] & ids["valid"] and not ids["train"] & ids["test"] and not ids["valid"] & ids["test"]
+    templates = [slot.to_track() for slot in plain.tracks]
+    for window in plain.windows["valid"][:50]:
+        score = from_roll(window, roll, tracks=templates, resolution=RESOLUTION)
+        assert np.array_equal(to_roll(score, roll, n_steps=window.shape[1]), window)
+    augmented = prepare(get_dataset("nottingham"), WindowSpec(roll, bars=4, transpose=(-3, 3)))
+    assert len(augmented.windows["train"]) > 2 * len(plain.windows["train"])
+    pieces, shifts = augmented.piece_ids["train"], augmented.shifts["train"]
+    for piece in sorted(set(pieces.tolist()))[:25]:
+        mine = augmented.windows["train"][pieces == piece]
+        base = mine[shifts[pieces == piece] == 0]
+        for window, shift in zip(mine, shifts[pieces == piece], strict=True):
+            # Each transposed window is one of the piece's own windows moved whole, with every note inside.
+            assert any(
+                np.array_equal(window, transposed(original, int(shift))) and (window > 0).sum() == (original > 0).sum()
+                for original in base
+            )
