@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 .PHONY: studio test lint typecheck unit bench clean system-deps test-deps web
 
 # Debian packages the project needs at run time; installed only when missing. FluidSynth and its General
-# MIDI soundfont play compositions in the studio (without them, only the audio downloads are unavailable).
+# MIDI soundfont play compositions in the studio (without them, only the audio downloads are unavailable);
+# Node.js and npm build the web UI.
 system-deps:
 	@$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || { \
 		echo "Installing python3-venv (Debian) ..."; \
@@ -15,6 +16,7 @@ system-deps:
 	@missing=""; \
 	command -v fluidsynth >/dev/null 2>&1 || missing="$$missing fluidsynth"; \
 	test -f /usr/share/sounds/sf2/FluidR3_GM.sf2 || missing="$$missing fluid-soundfont-gm"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing$$missing (Debian) ..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
@@ -39,12 +41,11 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# The web UI (Node.js 20 and npm): `npm ci` when web/node_modules is missing or older than package-lock.json, then a
-# Vite build into web/dist, which the studio serves.
+# The web UI (Node.js 18 or newer and npm, which system-deps installs): `npm ci` when web/node_modules is missing
+# or older than package-lock.json, then a Vite build into web/dist, which the studio serves.
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/package.json web/tsconfig.json web/vite.config.ts
 
-web/node_modules/.package-lock.json: web/package-lock.json
-	@command -v npm >/dev/null 2>&1 || { echo "The web UI needs Node.js 20 and npm; install them first."; exit 1; }
+web/node_modules/.package-lock.json: web/package-lock.json | system-deps
 	cd web && npm ci --no-audit --no-fund
 
 web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)

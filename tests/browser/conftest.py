@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -58,11 +58,19 @@ def _free_port() -> int:
         return port
 
 
+def missing(reason: str) -> NoReturn:
+    """Skip a browser test whose UI build or browser is missing, except in CI, where `make test` provides both,
+    so that a broken build step fails instead of passing silently."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStudio]:
     """`opencomposer studio` on a free loopback port with a fresh home, serving the built web UI."""
     if not (WEB_DIST / "index.html").is_file():
-        pytest.skip("The web UI is not built: run `make web` (it needs Node.js 20 and npm).")
+        missing("The web UI is not built: run `make web`.")
     home = tmp_path_factory.mktemp("studio-home")
     port = _free_port()
     env = {
@@ -104,7 +112,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStudio]:
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.is_file():
-        pytest.skip("Chromium is not installed: `make test-deps` installs Debian's chromium package.")
+        missing("Chromium is not installed: `make test-deps` installs Debian's chromium package.")
     with sync_playwright() as driver:
         yield driver
 

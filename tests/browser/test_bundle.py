@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gzip
 
-import pytest
-
-from .conftest import WEB_DIST
+from .conftest import WEB_DIST, missing
 
 MAX_GZIPPED_BYTES = 1_000_000
 
@@ -18,6 +16,6 @@ def gzipped_javascript_bytes() -> int:
 
 def test_the_built_javascript_is_under_one_megabyte_gzipped() -> None:
     if not (WEB_DIST / "index.html").is_file():
-        pytest.skip("The web UI is not built: run `make web` (it needs Node.js 20 and npm).")
+        missing("The web UI is not built: run `make web`.")
     size = gzipped_javascript_bytes()
     assert 0 < size < MAX_GZIPPED_BYTES, f"the JavaScript is {size} bytes gzipped"

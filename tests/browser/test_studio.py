@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 from opencomposer.music.midi import read_midi
 from opencomposer.techniques import list_techniques
 
-from .conftest import RunningStudio, first_model, new_page, open_page, screenshot
+from .conftest import RunningStudio, first_model, missing, new_page, open_page, screenshot
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +81,7 @@ def test_each_technique_generates_a_composition_to_play_and_download(
 ) -> None:
     model = first_model(studio, technique)
     if model is None:
-        pytest.skip(f"No model is installed for {technique}.")
+        missing(f"No model is installed for {technique}.")
     open_page(page, studio)
     record(page)
     for key in PLAYED_KEYS:

@@ -36,7 +36,7 @@ def _postgres_bin() -> Path:
         return found[-1].parent
     initdb = shutil.which("initdb")
     if initdb is None:
-        pytest.fail("OPENCOMPOSER_TEST_POSTGRES=1 but PostgreSQL is not installed; run `make system-deps`.")
+        pytest.fail("OPENCOMPOSER_TEST_POSTGRES=1 but PostgreSQL is not installed; run `make test-deps`.")
     return Path(initdb).parent
 
 
