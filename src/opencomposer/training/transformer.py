@@ -110,10 +110,10 @@ _SHIPPED_TRAINING: dict[str, ParamValue] = {
     "learning_rate": 2e-3,
     "sequence_tokens": 256,
     "dropout": 0.0,
-    "steps": 300,
-    "max_minutes": 16.0,
-    "eval_every": 150,
-    "checkpoint_every": 50,
+    "steps": 2000,
+    "max_minutes": 55.0,
+    "eval_every": 250,
+    "checkpoint_every": 100,
 }
 
 PRESETS: dict[str, TransformerPreset] = {
@@ -121,8 +121,8 @@ PRESETS: dict[str, TransformerPreset] = {
     for preset in (
         TransformerPreset(
             name="classical-transformer",
-            description="Continues classical music in the manner of Bach chorales and string quartets.",
-            datasets=("bach-chorales", "string-quartets"),
+            description="Continues classical music in the manner of Bach chorales, Lieder and string quartets.",
+            datasets=("bach-chorales", "lieder", "string-quartets"),
             training=_SHIPPED_TRAINING,
         ),
         TransformerPreset(
@@ -328,7 +328,7 @@ class LossEvaluation:
             path = self.out_dir / f"step-{step:08d}.mid"
             path.parent.mkdir(parents=True, exist_ok=True)
             write_score(generation.score, path)
-            results["sample_midi"] = str(path)
+            results["midi"] = str(path)
         objective.model.train()
         return results
 
