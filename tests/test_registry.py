@@ -11,6 +11,7 @@ import torch
 
 from opencomposer.errors import ModelFileError, UnknownNameError
 from opencomposer.registry import (
+    AUXILIARY_SUFFIXES,
     ModelCard,
     get_model,
     list_models,
@@ -86,6 +87,14 @@ def test_a_damaged_card_is_skipped_with_a_warning(caplog: pytest.LogCaptureFixtu
     assert "bad.json cannot be read" in caplog.text and "no weights file" in caplog.text
 
 
+def test_a_models_vocabulary_beside_its_card_is_not_taken_for_a_card(caplog: pytest.LogCaptureFixture) -> None:
+    save_model(card("mine", technique="extend"), {})
+    (models_dir() / "mine.tokenizer.json").write_text(json.dumps({"tokenization": "REMI"}), encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        names = [entry.name for entry in list_models()]
+    assert "mine" in names and not caplog.text
+
+
 def test_a_card_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     data = {**card("future").to_json(), "version": 99}
     with pytest.raises(ModelFileError, match="newer OpenComposer"):
@@ -98,16 +107,17 @@ def test_the_model_parameter_lists_the_models_of_a_technique() -> None:
     save_model(card("mine"), {})
     param = model_param("accompany", default="mine")
     assert "mine" in param.choices and param.default == "mine"
-    with pytest.raises(UnknownNameError, match="No extend model"):
-        model_param("extend")
+    with pytest.raises(UnknownNameError, match="No orchestrate model"):
+        model_param("orchestrate")  # a technique no model is made for
 
 
-SHIPPED = sorted(pretrained_dir().glob("*.json"))
+SHIPPED = sorted(path for path in pretrained_dir().glob("*.json") if not path.name.endswith(AUXILIARY_SUFFIXES))
 
 
 def test_the_shipped_models_include_the_promised_ones() -> None:
     names = {path.stem for path in SHIPPED}
-    assert {"bach-chorale-unet", "pop909-musegan", "nottingham-unet"} <= names
+    assert {"bach-chorale-unet", "pop909-musegan", "nottingham-unet", "bach-arcnn"} <= names
+    assert {"classical-transformer", "pop-transformer"} <= names
 
 
 @pytest.mark.parametrize("card_path", SHIPPED, ids=[path.stem for path in SHIPPED])

@@ -161,11 +161,17 @@ def _read_entry(card_path: Path, shipped: bool) -> ModelEntry:
     return ModelEntry(card, weights_path, card_path, shipped)
 
 
+AUXILIARY_SUFFIXES = (".tokenizer.json",)
+"""Files a model keeps beside its card that are not cards themselves (a Transformer's vocabulary)."""
+
+
 def _scan(folder: Path, shipped: bool) -> list[ModelEntry]:
     if not folder.is_dir():
         return []
     entries = []
     for card_path in sorted(folder.glob("*.json")):
+        if card_path.name.endswith(AUXILIARY_SUFFIXES):
+            continue
         try:
             entries.append(_read_entry(card_path, shipped))
         except ModelFileError as error:
