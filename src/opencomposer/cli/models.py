@@ -71,7 +71,9 @@ def evaluate(
 
     Reports the quality bars: in-scale ratio and empty-bar rate within 0.05 of the dataset's, tonal distance
     between melody and accompaniment below that of randomly re-paired pieces, similarity index at least 0.7.
-    An edit (AR-CNN) model harmonizes the pieces' top voices instead, and also reports its framewise NLL.
+    An edit (AR-CNN) model harmonizes the pieces' top voices instead, and also reports its framewise NLL; an
+    extend (Transformer) model continues the held-out pieces' first 8 bars by 30 seconds (test split, else
+    valid) and is measured against their real next 30 seconds.
     """
     from opencomposer.cli.train import evaluation_table
     from opencomposer.training.evaluation import evaluate_accompaniment, record_evaluation
@@ -84,6 +86,11 @@ def evaluate(
 
         report = evaluate_edit_model(entry, dataset, split=split, seed=seed, limit=limit)
         Console().print(edit_evaluation_table(report))
+    elif entry.card.technique == "extend":
+        from opencomposer.training.transformer import evaluate_extend_model
+
+        report = evaluate_extend_model(entry, dataset, seed=seed, limit=limit)
+        Console().print_json(json.dumps(json_ready(report)))
     else:
         report = evaluate_accompaniment(entry, dataset, split=split, seed=seed, limit=limit)
         Console().print(evaluation_table(report))

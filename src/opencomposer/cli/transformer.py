@@ -98,7 +98,7 @@ def transformer(
     metrics = trained.model.card.metrics
     console.print(
         f"Validation loss {metrics['valid_loss_per_token']:.3f} nats per token (bigram baseline "
-        f"{metrics['bigram_loss_per_token']:.3f}); continuations: {metrics['continuation']}."
+        f"{metrics['bigram_loss_per_token']:.3f}); continuations: {metrics['held_out']}."
     )
     console.print(f"Model written to {trained.model.card_path.with_suffix('')}.{{json,safetensors,tokenizer.json}}.")
     if trained.installed is not None:

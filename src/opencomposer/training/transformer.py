@@ -64,6 +64,9 @@ CONTINUATION_SECONDS = 30.0
 CONTINUATION_PIECES = 16
 STUCK_BARS = 4
 BIGRAM_SMOOTHING = (0.001, 0.01, 0.1, 1.0)
+BIGRAM_MARGIN = 0.1
+"""How much lower than the bigram baseline's the validation loss per token must be to beat it clearly (10 %)."""
+MIN_SIMILARITY = 0.7
 
 TRANSFORMER_PARAMS: tuple[Param, ...] = (*TRAINING_PARAMS, *TRANSFORMER_TRAINING_PARAMS)
 """The hyperparameters of a Transformer training run."""
@@ -448,6 +451,9 @@ def train_transformer(
         else {}
     )
     valid_loss = result.last_eval.get("metrics", {}).get("valid_loss")
+    if continuation:
+        continuation["dataset"] = data.name
+        continuation["quality_bars"] = quality_bars(continuation, valid_loss, baseline)
     card = ModelCard(
         name=name,
         technique="extend",
@@ -487,7 +493,7 @@ def train_transformer(
             "valid_loss_per_token": valid_loss,
             "bigram_loss_per_token": baseline,
             "valid_sequences": len(held_out),
-            "continuation": continuation,
+            "held_out": continuation,
         },
         licence="Weights trained on " + "; ".join(f"{s.info.title}: {s.info.licence}" for s in sources),
     )
@@ -614,6 +620,47 @@ def evaluate_continuations(
         "stuck_continuations": sum(1 for value in stuck if value >= STUCK_BARS),
         "median_tokens_per_second": round(float(np.median(speeds)), 1),
     }
+
+
+def quality_bars(report: Mapping[str, Any], valid_loss: float | None, bigram_loss: float | None) -> dict[str, bool]:
+    """The quality bars of issue 7 for a continuation report (`evaluate_continuations`) and the losses per token.
+
+    The validation loss must beat the bigram baseline's by at least `BIGRAM_MARGIN` (relative); the
+    continuations' similarity index must reach `MIN_SIMILARITY`; no continuation may hold `STUCK_BARS` bars
+    or more that are empty or one bar looped.
+    """
+    similarity = report.get("similarity_index")
+    return {
+        "beats_the_bigram_baseline_clearly": valid_loss is not None
+        and bigram_loss is not None
+        and valid_loss <= (1 - BIGRAM_MARGIN) * bigram_loss,
+        f"similarity_index_at_least_{MIN_SIMILARITY}": similarity is not None and similarity >= MIN_SIMILARITY,
+        f"no_stretch_of_{STUCK_BARS}_stuck_bars": report.get("stuck_continuations") == 0,
+    }
+
+
+def evaluate_extend_model(
+    entry: ModelEntry,
+    dataset: str | None = None,
+    *,
+    seed: int = 0,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """The held-out evaluation of an extend model: its datasets' held-out openings (`held_out_openings`)
+    continued by `CONTINUATION_SECONDS` and measured against the real rests (`evaluate_continuations`), with
+    the quality bars (`quality_bars`, using the losses in the card)."""
+    names = [dataset] if dataset else [str(name) for name in entry.card.training.get("datasets", [entry.card.dataset])]
+    sources = [get_dataset(name) for name in names]
+    prompts = held_out_openings(sources, limit=limit or CONTINUATION_PIECES)
+    if not prompts:
+        raise TrainingError(f"No held-out piece of {', '.join(names)} has {PROMPT_BARS} bars and more to continue.")
+    report = evaluate_continuations(Extend(entry), prompts, seed=seed)
+    report["dataset"] = "+".join(names)
+    metrics = entry.card.metrics
+    report["quality_bars"] = quality_bars(
+        report, metrics.get("valid_loss_per_token"), metrics.get("bigram_loss_per_token")
+    )
+    return report
 
 
 def plan_transformer(
