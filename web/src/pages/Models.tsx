@@ -9,15 +9,35 @@ interface Comparison {
   dataset: number;
 }
 
-/** The metrics a card can compare with its dataset's own values (held out from training). */
-function comparisons(card: ModelCard): Comparison[] {
-  const heldOut = card.metrics.held_out as
-    { model?: Record<string, number>; dataset_values?: Record<string, number> } | undefined;
-  if (!heldOut?.model || !heldOut.dataset_values) return [];
-  const dataset = heldOut.dataset_values;
-  return Object.entries(heldOut.model)
+function pairs(model: Record<string, unknown>, dataset: Record<string, unknown>): Comparison[] {
+  return Object.entries(model)
     .filter(([name, value]) => typeof value === "number" && typeof dataset[name] === "number")
-    .map(([name, value]) => ({ name, model: value, dataset: dataset[name] }));
+    .map(([name, value]) => ({ name, model: value as number, dataset: dataset[name] as number }));
+}
+
+type Figures = Record<string, unknown> | undefined;
+
+/** The metrics a card can compare with its dataset's own values: its held-out evaluation, else (a model you
+ * trained and have not evaluated yet) its last evaluation during training beside the training data's. */
+function comparisons(card: ModelCard): Comparison[] {
+  const heldOut = card.metrics.held_out as { model?: Figures; dataset_values?: Figures } | undefined;
+  if (heldOut?.model && heldOut.dataset_values) return pairs(heldOut.model, heldOut.dataset_values);
+  const last = card.metrics.final_eval as Figures;
+  const reference = card.metrics.reference as Figures;
+  return last && reference ? pairs(last, reference) : [];
+}
+
+/** One line on the held-out evaluation: its similarity index and how many of its quality bars are met. */
+function verdict(card: ModelCard): string | null {
+  const heldOut = card.metrics.held_out as
+    { similarity_index?: unknown; quality_bars?: Record<string, boolean> } | undefined;
+  if (!heldOut) return null;
+  const parts: string[] = [];
+  if (typeof heldOut.similarity_index === "number")
+    parts.push(`similarity index ${heldOut.similarity_index.toFixed(2)}`);
+  const bars = Object.values(heldOut.quality_bars ?? {});
+  if (bars.length) parts.push(`${bars.filter(Boolean).length} of ${bars.length} quality bars met`);
+  return parts.length ? `Held out: ${parts.join(", ")}.` : null;
 }
 
 function MetricChart({ items }: { items: Comparison[] }) {
@@ -84,15 +104,20 @@ export function Models({ onUse, onReady }: { onUse: (technique: string, model: s
             <article class="panel card" key={card.name} data-model={card.name}>
               <h3>{card.title || card.name}</h3>
               <p class="meta">
-                {card.shipped ? "shipped" : "yours"} · {card.technique} · {card.architecture} · {card.bars} bars ·{" "}
+                {card.shipped ? "shipped" : "yours"} · {card.technique} · {card.architecture} ·{" "}
+                {card.bars > 0 && `${card.bars} bars · `}
                 {(card.size_bytes / 1e6).toFixed(1)} MB
               </p>
               <p>{card.description}</p>
               <dl>
                 <dt>Dataset</dt>
                 <dd>{card.dataset}</dd>
-                <dt>Tracks</dt>
-                <dd>{card.tracks.map((track) => track.name).join(", ")}</dd>
+                {card.tracks.length > 0 && (
+                  <>
+                    <dt>Tracks</dt>
+                    <dd>{card.tracks.map((track) => track.name).join(", ")}</dd>
+                  </>
+                )}
                 {typeof steps === "number" && (
                   <>
                     <dt>Trained</dt>
@@ -102,6 +127,7 @@ export function Models({ onUse, onReady }: { onUse: (technique: string, model: s
                 <dt>Licence</dt>
                 <dd>{card.licence}</dd>
               </dl>
+              {verdict(card) && <p class="verdict">{verdict(card)}</p>}
               {items.length > 0 && <MetricChart items={items} />}
               <div class="row">
                 <button type="button" class="primary" onClick={() => onUse(card.technique, card.name)}>
