@@ -140,7 +140,9 @@ def main() -> None:
             with httpx.Client(base_url=base_url, timeout=60.0) as client:
                 wait_for("the studio to start", lambda: client.get("/api/status").status_code == 200)
                 files = [("files", (f"{i}.mid", io.BytesIO(song(16, i)), "audio/midi")) for i in range(24)]
-                client.post("/api/datasets", data={"name": "bench-songs", "genre": "test"}, files=files)
+                added = client.post("/api/datasets", data={"name": "bench-songs", "genre": "test"}, files=files)
+                if added.status_code != 201:
+                    raise SystemExit(f"Adding the benchmark's dataset failed: {added.text}")
                 job = client.post(
                     "/api/jobs",
                     json={
@@ -176,6 +178,10 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=120)
 
+    if not latencies:
+        raise SystemExit(f"No request completed in {DURATION_SECONDS:.0f} s; errors: {sorted(set(errors))}.")
+    if state["status"] not in ("running", "stopping", "done"):
+        raise SystemExit(f"The training job was {state['status']} during the load: {state.get('reason')}")
     ordered = sorted(latencies)
     rows = [
         (f"accompaniments generated and saved (model {MODEL}: {source})", f"{len(latencies)}", "requests"),
@@ -184,7 +190,7 @@ def main() -> None:
         ("p99 latency (aim < 1000 ms)", f"{ordered[int(0.99 * (len(ordered) - 1))] * 1000:.0f}", "ms"),
         ("max latency", f"{ordered[-1] * 1000:.0f}", "ms"),
         ("errors (aim: 0)", f"{len(errors)}" + (f" ({', '.join(sorted(set(errors)))})" if errors else ""), ""),
-        ("training steps made meanwhile", f"{state['step'] - steps_before}", "steps"),
+        (f"training steps made meanwhile (job {state['status']})", f"{state['step'] - steps_before}", "steps"),
     ]
     title = f"Studio under load: {CLIENTS} clients for {DURATION_SECONDS:.0f} s while a model trains"
     print_table(title, rows, columns=("what", "value", "unit"))
