@@ -9,7 +9,7 @@ from opencomposer.errors import ParameterError
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.registry import ModelEntry
 from opencomposer.techniques import technique_class
-from opencomposer.techniques.extend import Extend, decode_notes, encode_score, make_tokenizer
+from opencomposer.techniques.extend import Extend, decode_notes, encode_score, make_tokenizer, recent_tokens
 
 
 def test_tokenizer_round_trip_keeps_every_note_and_its_program(quartet_score: Score) -> None:
@@ -106,3 +106,11 @@ def test_invalid_parameters_are_refused_with_their_name(
 def test_an_empty_score_is_refused(tiny_model: ModelEntry) -> None:
     with pytest.raises(ParameterError, match="no notes"):
         Extend(tiny_model).generate(Score(tracks=(Track("Piano"),)), {}, seed=0)
+
+
+def test_the_model_reads_on_from_the_last_bars_it_wrote() -> None:
+    bar = 1
+    stream = [bar, 5, 6, 7, bar, 8, 9, bar, 10, 11, 12]
+    assert recent_tokens(stream, bar, window=5) == [bar, 10, 11, 12]  # from the bar within the last five
+    assert recent_tokens(stream, bar, window=3) == [10, 11, 12]  # no bar among them: all of them
+    assert recent_tokens(stream, bar, window=100) == stream

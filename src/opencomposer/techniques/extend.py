@@ -59,6 +59,8 @@ TOKEN_BEATS_PER_BAR = 4
 """Every bar is read as 4/4: without time-signature tokens, miditok counts bars of four quarter notes."""
 NEAREST_TRACK_NOTES = 16
 """Notes at the end of each input track whose mean pitch stands for the track when programs are shared."""
+CONTEXT_REFRESH = 1.5
+"""Once the model has read this many times its training length, it starts again from the recent bars."""
 
 SAMPLINGS = ("top-k", "nucleus", "temperature")
 
@@ -363,9 +365,10 @@ class Extend(Technique):
         generator = torch.Generator().manual_seed(seed)
         banned = [self.model.config.pad_id, *(self.tokenizer.vocab.get(name, -1) for name in ("BOS_None", "EOS_None"))]
         generated: list[int] = []
-        cache = KVCache()
+        window = self.model.config.context_tokens
         with torch.inference_mode():
-            logits, _ = self.model(torch.tensor([ids]), cache=cache)
+            cache = KVCache()
+            logits, _ = self.model(torch.tensor([recent_tokens(ids, bar_id, window)]), cache=cache)
             while clock.ticks < stop_token_ticks and len(generated) < max_tokens:
                 last = logits[0, -1].float() / temperature
                 last[[token for token in banned if token >= 0]] = -math.inf
@@ -373,8 +376,21 @@ class Extend(Technique):
                 token = int(torch.multinomial(torch.softmax(last, dim=-1), 1, generator=generator))
                 generated.append(token)
                 clock.read(token)
-                logits, _ = self.model(torch.tensor([[token]]), cache=cache)
+                if cache.length >= CONTEXT_REFRESH * window:
+                    # Far past its training length the model loses the thread (and each token costs more):
+                    # it reads on from the last bars it wrote, about one training length of them.
+                    cache = KVCache()
+                    logits, _ = self.model(torch.tensor([recent_tokens(ids + generated, bar_id, window)]), cache=cache)
+                else:
+                    logits, _ = self.model(torch.tensor([[token]]), cache=cache)
         return generated
+
+
+def recent_tokens(ids: Sequence[int], bar_id: int, window: int) -> list[int]:
+    """The last `window` tokens of `ids`, from the first bar token among them (the model learnt sequences
+    that begin on a bar); all of them when no bar token is there."""
+    tail = list(ids[-window:])
+    return tail[tail.index(bar_id) :] if bar_id in tail else tail
 
 
 def tokenizer_path(entry: ModelEntry) -> Path:
