@@ -460,7 +460,8 @@ def train_transformer(
         architecture="transformer",
         config=asdict(replace(config, dropout=0.0)),
         title=name,
-        description=preset.description,
+        # The preset's sentence names its datasets: a run on other data says what it learnt from instead.
+        description=preset.description if names == preset.datasets else default_preset(names).description,
         dataset=data.name,
         roll={
             "steps_per_beat": 4,
