@@ -104,11 +104,24 @@ def test_a_tiny_training_job_shows_its_charts_and_samples_and_stops(
     page.locator(".job").evaluate("element => element.scrollIntoView()")
     screenshot(page, "training")
 
+    expect(page.locator(".chart[data-title='similarity index']")).to_be_visible()
+
+    status = page.locator(".job h3 .status")
     page.get_by_role("button", name="Stop", exact=True).first.click()
-    expect(page.locator(".job h3 .status")).to_have_text("stopped", timeout=60_000)
+    expect(status).to_have_text("stopped", timeout=60_000)
     job = studio.api.get("/api/jobs").json()[0]
     assert (job["model_name"], job["status"]) == ("browser-tiny", "stopped")
-    expect(page.get_by_role("button", name="Resume")).to_be_visible()
+
+    # Resumed, the job is followed live again: its charts grow past where they stopped.
+    stopped_at = chart_points(page, title or "")
+    page.get_by_role("button", name="Resume").click()
+    page.wait_for_function(
+        "([title, count]) => Number(document.querySelector(`.chart[data-title='${title}']`)?.dataset.points) > count",
+        arg=[title, stopped_at],
+        timeout=90_000,
+    )
+    page.get_by_role("button", name="Stop", exact=True).first.click()
+    expect(status).to_have_text("stopped", timeout=60_000)
 
 
 def test_a_failed_request_and_an_unreachable_server_are_said_in_words(

@@ -44,6 +44,10 @@ def test_a_melody_played_on_the_computer_keys_is_recorded(page: Page, studio: Ru
         page.keyboard.up(key)
     page.get_by_role("button", name="Stop recording").click()
     expect(page.locator(".melody-count")).to_have_text(f"{len(PLAYED_KEYS)} notes")
+    # The take can be heard on its own, and stopped.
+    page.get_by_role("button", name="Play melody").click()
+    page.get_by_role("button", name="Stop melody").click()
+    expect(page.get_by_role("button", name="Play melody")).to_be_visible()
     # Undo brings back the sample melody that was there before the take.
     page.get_by_role("button", name="Undo").click()
     expect(page.locator(".melody-count")).not_to_have_text(f"{len(PLAYED_KEYS)} notes")
@@ -103,7 +107,7 @@ def test_each_technique_generates_a_composition_to_play_and_download(
         assert len(expected) == len(card["tracks"])
     expect(page.locator(".track-name")).to_have_text(expected)
 
-    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     playhead = page.locator(".result .roll")
     page.wait_for_function(
         "() => Number(document.querySelector('.result .roll').dataset.playheadTicks) > 0", timeout=10_000
@@ -126,7 +130,13 @@ def test_each_technique_generates_a_composition_to_play_and_download(
     sounding = [track["name"] for track in composition["summary"]["tracks"] if track["notes"]]
     assert [track.name for track in score.tracks] == sounding
     melody = next(track for track in score.tracks if track.role == "melody" or track.name == expected[0])
-    assert len(melody.notes) == len(PLAYED_KEYS)
+    if technique == "extend":
+        # The played notes come first, kept; the continuation follows them on the same track.
+        assert len(melody.notes) > len(PLAYED_KEYS)
+        played_end = max(note.start + note.duration for note in melody.notes[: len(PLAYED_KEYS)])
+        assert all(note.start >= played_end - score.resolution for note in melody.notes[len(PLAYED_KEYS) :])
+    else:
+        assert len(melody.notes) == len(PLAYED_KEYS)
 
 
 def test_the_edits_of_a_step_by_step_technique_are_replayed(page: Page, studio: RunningStudio) -> None:
