@@ -22,7 +22,15 @@ interface Props {
   heightPx?: number;
 }
 
-type Drag = { index: number; mode: "move" | "resize"; grabTicks: number; grabPitch: number; original: Note };
+type Drag = {
+  index: number;
+  mode: "move" | "resize";
+  grabTicks: number;
+  grabPitch: number;
+  original: Note;
+  /** A note drawn by this gesture (always kept), not one grabbed (kept only if it changed). */
+  added: boolean;
+};
 
 const EDGE_PX = 6;
 const MIN_PITCH_SPAN = 24;
@@ -137,9 +145,12 @@ export function PianoRoll(props: Props) {
     onEdit?.(notes.slice().sort((a, b) => a.start_ticks - b.start_ticks || a.pitch - b.pitch));
   }
 
-  function onMouseDown(event: MouseEvent): void {
+  function onPointerDown(event: PointerEvent): void {
     if (!editable || event.button !== 0) return;
-    (event.currentTarget as HTMLCanvasElement).focus();
+    const target = event.currentTarget as HTMLCanvasElement;
+    target.focus();
+    // Pointer events serve the mouse, a pen and a finger alike; capture keeps a drag going off the canvas.
+    target.setPointerCapture?.(event.pointerId);
     const { ticks, pitch, x } = locate(event);
     const index = hit(ticks, pitch);
     if (index >= 0) {
@@ -147,17 +158,19 @@ export function PianoRoll(props: Props) {
       const nearEdge = Math.abs(toX(note.start_ticks + note.duration_ticks) - x) <= EDGE_PX;
       setSelected(index);
       setDraft(editNotes.map((n) => ({ ...n })));
-      setDrag({ index, mode: nearEdge ? "resize" : "move", grabTicks: ticks, grabPitch: pitch, original: { ...note } });
+      const mode = nearEdge ? "resize" : "move";
+      setDrag({ index, mode, grabTicks: ticks, grabPitch: pitch, original: { ...note }, added: false });
       return;
     }
     const note: Note = { pitch, start_ticks: Math.floor(ticks / grid) * grid, duration_ticks: grid * 2, velocity: 90 };
     const notes = [...editNotes.map((n) => ({ ...n })), note];
     setDraft(notes);
     setSelected(notes.length - 1);
-    setDrag({ index: notes.length - 1, mode: "resize", grabTicks: ticks, grabPitch: pitch, original: { ...note } });
+    const added = notes.length - 1;
+    setDrag({ index: added, mode: "resize", grabTicks: ticks, grabPitch: pitch, original: { ...note }, added: true });
   }
 
-  function onMouseMove(event: MouseEvent): void {
+  function onPointerMove(event: PointerEvent): void {
     if (!drag || !draft) return;
     const { ticks, pitch } = locate(event);
     const notes = draft.slice();
@@ -175,9 +188,20 @@ export function PianoRoll(props: Props) {
     setDraft(notes);
   }
 
-  function onMouseUp(): void {
+  function onPointerUp(): void {
     if (!drag || !draft) return;
     setDrag(null);
+    const now = draft[drag.index];
+    const unchanged =
+      !drag.added &&
+      now.start_ticks === drag.original.start_ticks &&
+      now.pitch === drag.original.pitch &&
+      now.duration_ticks === drag.original.duration_ticks;
+    if (unchanged) {
+      // A click that only selected a note is no edit: nothing to undo, the melody unchanged.
+      setDraft(null);
+      return;
+    }
     commit(draft, drag.index);
   }
 
@@ -263,14 +287,15 @@ export function PianoRoll(props: Props) {
     <div class="roll" data-playhead-ticks={props.playheadTicks ?? ""} data-notes={count}>
       <canvas
         ref={canvas}
-        style={{ width: `${widthPx}px`, height: `${heightPx}px` }}
+        // On an editable roll a finger draws and drags notes instead of scrolling or zooming the page.
+        style={{ width: `${widthPx}px`, height: `${heightPx}px`, touchAction: editable ? "none" : "auto" }}
         tabIndex={0}
         role="img"
         aria-label={`${props.label}: ${count} notes${editable ? `. ${KEY_HELP}` : ""}`}
-        onMouseDown={onMouseDown}
-        onMouseMove={onMouseMove}
-        onMouseUp={onMouseUp}
-        onMouseLeave={onMouseUp}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={onPointerUp}
+        onPointerCancel={onPointerUp}
         onContextMenu={onContextMenu}
         onDblClick={onDoubleClick}
         onKeyDown={onKeyDown}
