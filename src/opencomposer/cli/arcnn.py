@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from opencomposer.cli.generate import read_melody
-from opencomposer.cli.params import command_line, given_values, param_option, param_options
+from opencomposer.cli.params import command_line, given_values, param_option, param_options, run_options
 from opencomposer.techniques.base import Param
 from opencomposer.techniques.edit import (
     CREATIVE_RISK,
@@ -41,26 +41,7 @@ DEFAULT_EDIT_MODEL = "bach-arcnn"
     help="Sizes and data settings by name (bach-arcnn: the shipped model's); its recommended hyperparameters "
     "replace the defaults shown below. Without one, a small model for --dataset is made.",
 )
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The run's folder: checkpoints, events.jsonl, evaluation samples and the trained model.",
-)
-@click.option("--name", default=None, help="The model's name (default: the --out folder's name).")
-@click.option(
-    "--device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
-    default="auto",
-    show_default=True,
-    help="Where to train; auto uses a GPU when there is one.",
-)
-@click.option(
-    "--install/--no-install",
-    default=True,
-    show_default=True,
-    help="Also add the trained model to your models, so `generate harmonize --model NAME` finds it.",
-)
+@run_options("generate harmonize")
 @click.option(
     "--workers",
     type=click.IntRange(min=1),

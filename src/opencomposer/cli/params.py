@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -120,3 +121,41 @@ def command_line(context: click.Context) -> str:
             for item in value if option.multiple else [value]:
                 words.extend([option.opts[0], str(item)])
     return shlex.join(words)
+
+
+def run_options(generate_command: str) -> Callable[[F], F]:
+    """The options every `opencomposer train ...` command has: --out, --name, --device, --install.
+
+    `generate_command` names the command that uses the trained model (``generate accompany``), for the
+    help of --install.
+    """
+    options = (
+        click.option(
+            "--out",
+            required=True,
+            type=click.Path(file_okay=False, path_type=Path),
+            help="The run's folder: checkpoints, events.jsonl, evaluation samples and the trained model.",
+        ),
+        click.option("--name", default=None, help="The model's name (default: the --out folder's name)."),
+        click.option(
+            "--device",
+            type=click.Choice(["auto", "cpu", "cuda"]),
+            default="auto",
+            show_default=True,
+            help="Where to train; auto uses a GPU when there is one.",
+        ),
+        click.option(
+            "--install/--no-install",
+            default=True,
+            show_default=True,
+            help=f"Also add the trained model to your models, so `opencomposer {generate_command} --model NAME` "
+            "finds it.",
+        ),
+    )
+
+    def decorate(function: F) -> F:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate

@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from opencomposer.cli.params import command_line, given_values, param_options
+from opencomposer.cli.params import command_line, given_values, param_options, run_options
 from opencomposer.errors import TrainingError
 from opencomposer.training.params import GAN_PARAMS
 
@@ -40,26 +40,7 @@ def train() -> None:
     help="Sizes and data settings by name (see `opencomposer train presets`); its recommended hyperparameters "
     "replace the defaults shown below. Without one, a small model for --dataset is made.",
 )
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The run's folder: checkpoints, events.jsonl, evaluation samples and the trained model.",
-)
-@click.option("--name", default=None, help="The model's name (default: the --out folder's name).")
-@click.option(
-    "--device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
-    default="auto",
-    show_default=True,
-    help="Where to train; auto uses a GPU when there is one.",
-)
-@click.option(
-    "--install/--no-install",
-    default=True,
-    show_default=True,
-    help="Also add the trained model to your models, so `generate accompany --model NAME` finds it.",
-)
+@run_options("generate accompany")
 @click.option(
     "--evaluate/--no-evaluate",
     default=False,

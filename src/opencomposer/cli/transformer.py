@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 
 from opencomposer.cli.generate import read_melody
-from opencomposer.cli.params import command_line, given_values, param_option, param_options
+from opencomposer.cli.params import command_line, given_values, param_option, param_options, run_options
 from opencomposer.techniques.extend import SEED, TRANSFORMER_TRAINING_PARAMS, Extend
 from opencomposer.training.params import TRAINING_PARAMS
 
@@ -33,26 +33,7 @@ DEFAULT_EXTEND_MODEL = "classical-transformer"
     help="Sizes and datasets by name (classical-transformer, pop-transformer); its recommended hyperparameters "
     "replace the defaults shown below. Without one, a small model for --dataset is made.",
 )
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The run's folder: checkpoints, events.jsonl, evaluation samples and the trained model.",
-)
-@click.option("--name", default=None, help="The model's name (default: the --out folder's name).")
-@click.option(
-    "--device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
-    default="auto",
-    show_default=True,
-    help="Where to train; auto uses a GPU when there is one.",
-)
-@click.option(
-    "--install/--no-install",
-    default=True,
-    show_default=True,
-    help="Also add the trained model to your models, so `generate extend --model NAME` finds it.",
-)
+@run_options("generate extend")
 @param_options((*TRAINING_PARAMS, *TRANSFORMER_TRAINING_PARAMS))
 def transformer(
     dataset: str | None,
