@@ -77,6 +77,7 @@ def test_a_tiny_training_job_shows_its_charts_and_samples_and_stops(
 ) -> None:
     open_page(page, studio, "training")
     page.get_by_text("Add a folder of your music as a dataset").click()
+    expect(page.get_by_label("Dataset folder")).to_have_attribute("webkitdirectory", "")  # a folder picker
     page.get_by_label("Dataset name").fill("tiny-songs")
     page.get_by_label("Genre").fill("test")
     page.get_by_label("Dataset files").set_input_files(write_songs(tmp_path / "songs", 6))

@@ -24,18 +24,26 @@ export function Result({ composition, score, frames, status }: Props) {
   const [frame, setFrame] = useState<number | null>(null);
   const [animating, setAnimating] = useState(false);
 
+  /** Back to the top, not playing. */
+  function rewind(): void {
+    setPlaying(false);
+    setPlayheadTicks(0);
+  }
+
+  /** Load this result into the (shared) player with `mix`. */
+  async function take(mix: TrackMix[]): Promise<void> {
+    player.onEnd = rewind;
+    await player.load(score, mix);
+    player.setLoop(loop);
+  }
+
   useEffect(() => {
     const initial = score.tracks.map((track) => ({ muted: false, solo: false, volumeDb: 0, program: track.program }));
     setMixes(initial);
-    void player.load(score, initial).then(() => player.setLoop(loop));
-    setPlaying(false);
-    setPlayheadTicks(0);
+    void take(initial);
+    rewind();
     setFrame(null);
     setAnimating(false);
-    player.onEnd = () => {
-      setPlaying(false);
-      setPlayheadTicks(0);
-    };
     return () => {
       player.stop();
       player.onEnd = null;
@@ -48,8 +56,7 @@ export function Result({ composition, score, frames, status }: Props) {
     const draw = () => {
       if (!player.holds(score)) {
         // Something else (the melody) took the player: this result is no longer playing.
-        setPlaying(false);
-        setPlayheadTicks(0);
+        rewind();
         return;
       }
       setPlayheadTicks(secondsToTicks(player.positionSeconds, score));
@@ -75,15 +82,8 @@ export function Result({ composition, score, frames, status }: Props) {
         player.pause();
         setPlaying(false);
       } else {
-        if (!player.holds(score)) {
-          // The melody was played meanwhile: take the player back, with this result's mix.
-          await player.load(score, mixes);
-          player.setLoop(loop);
-          player.onEnd = () => {
-            setPlaying(false);
-            setPlayheadTicks(0);
-          };
-        }
+        // The melody was played meanwhile: take the player back, with this result's mix.
+        if (!player.holds(score)) await take(mixes);
         await player.play();
         setPlaying(true);
       }
@@ -94,8 +94,7 @@ export function Result({ composition, score, frames, status }: Props) {
 
   function stop(): void {
     if (player.holds(score)) player.stop();
-    setPlaying(false);
-    setPlayheadTicks(0);
+    rewind();
   }
 
   function changeMix(index: number, change: Partial<TrackMix>): void {

@@ -21,11 +21,6 @@ import { UserError, attempt, showError, showNotice } from "../state";
 const FINAL = new Set(["stopped", "interrupted", "failed", "done"]);
 const POLL_MS = 1000;
 
-/** Chromium, Firefox and Safari pick a folder's files with the (non-standard) `webkitdirectory` attribute;
- * set as an attribute, since Preact would assign "" to the boolean property and so turn it off. */
-function pickFolders(input: HTMLInputElement | null): void {
-  input?.setAttribute("webkitdirectory", "");
-}
 const EVENT_KINDS = ["start", "step", "eval", "checkpoint", "done", "failed"];
 
 /** A job's events as they arrive: server-sent events, or polling when the stream cannot be had. The
@@ -197,6 +192,9 @@ export function Training({
   const [folder, setFolder] = useState({ name: "", genre: "" });
   const files = useRef<HTMLInputElement>(null);
   const folderFiles = useRef<HTMLInputElement>(null);
+  // Chromium, Firefox and Safari pick a folder's files with the (non-standard) `webkitdirectory` attribute; it
+  // is set as an attribute, since Preact would assign "" to the boolean property and so turn it off.
+  useEffect(() => folderFiles.current?.setAttribute("webkitdirectory", ""), []);
   const chosen = architectures.find((a) => a.name === architecture);
 
   async function refreshJobs(): Promise<void> {
@@ -406,15 +404,7 @@ export function Training({
               />
             </label>
             <label>
-              or a whole folder{" "}
-              <input
-                ref={(input) => {
-                  folderFiles.current = input;
-                  pickFolders(input);
-                }}
-                aria-label="Dataset folder"
-                type="file"
-              />
+              or a whole folder <input ref={folderFiles} aria-label="Dataset folder" type="file" />
             </label>
             <button type="submit">Add dataset</button>
           </form>
