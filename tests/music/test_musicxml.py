@@ -157,3 +157,33 @@ def test_a_real_lied_has_a_voice_and_a_piano(shared_data: Path) -> None:
     assert 55 <= min(n.pitch for n in voice.notes) <= max(n.pitch for n in voice.notes) <= 84
     assert min(n.pitch for n in piano.notes) < min(n.pitch for n in voice.notes) - 12
     assert score.n_bars == 35  # as many as the score has measures
+
+
+def test_a_tie_continues_through_chords_and_past_an_untied_unison_in_another_voice(tmp_path: Path) -> None:
+    """As in OpenScore's piano parts: voice 1 holds D3 over two bars while voice 2 strikes D3 briefly,
+    and F3 in a chord is tied on through a second chord (start, continue, stop)."""
+    held = note.Note("D3", quarterLength=3)
+    held.tie = tie.Tie("start")
+    held_end = note.Note("D3", quarterLength=1)
+    held_end.tie = tie.Tie("stop")
+    chords = [chord.Chord(["F3", "A3"], quarterLength=1) for _ in range(3)]
+    for chord_, kind in zip(chords, ["start", "continue", "stop"], strict=True):
+        chord_.notes[0].tie = tie.Tie(kind)
+    first, second = stream.Measure(number=1), stream.Measure(number=2)
+    first.insert(0, meter.TimeSignature("3/4"))
+    first.insert(0, stream.Voice([held]))
+    first.insert(0, stream.Voice([note.Note("D3", quarterLength=1), chords[0], chords[1]]))
+    second.insert(0, stream.Voice([held_end]))
+    second.insert(0, stream.Voice([chords[2]]))
+    part = stream.Part([first, second])
+    path = tmp_path / "voices.musicxml"
+    stream.Score([part]).write("musicxml", fp=path)
+    notes = sorted((n.pitch, n.start, n.duration) for n in read_musicxml(path).tracks[0].notes)
+    assert notes == [
+        (50, 0, 480),  # the short D3 of voice 2
+        (50, 0, 1920),  # the held D3: three quarters tied to one
+        (53, 480, 1440),  # F3 over three chords
+        (57, 480, 480),  # A3 struck again in every chord
+        (57, 960, 480),
+        (57, 1440, 480),
+    ]

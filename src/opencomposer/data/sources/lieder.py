@@ -83,7 +83,7 @@ class Lieder(Dataset):
             upstream="https://github.com/OpenScore/Lieder",
             tracks=TRACKS,
             folder="lieder",
-            version="1",
+            version="2",
             expected_pieces=1460,
         )
 

@@ -73,7 +73,7 @@ class StringQuartets(Dataset):
             upstream="https://github.com/OpenScore/StringQuartets",
             tracks=TRACKS,
             folder="string-quartets",
-            version="1",
+            version="2",
             expected_pieces=122,
         )
 
