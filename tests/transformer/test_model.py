@@ -66,3 +66,15 @@ def test_positions_are_relative_a_shifted_window_sees_the_same_context() -> None
 def test_an_odd_head_width_is_refused() -> None:
     with pytest.raises(ValueError, match="heads"):
         TransformerConfig(vocab_size=10, d_model=30, heads=2)
+
+
+def test_the_cache_grows_past_its_first_buffer_and_keeps_what_it_held() -> None:
+    model = _model(context_tokens=8)
+    ids = torch.randint(1, 50, (1, 150))  # past the first 64-position buffer, and again past 128
+    with torch.no_grad():
+        full, _ = model(ids)
+        cache = KVCache()
+        model(ids[:, :60], cache=cache)
+        steps = [model(ids[:, t : t + 1], cache=cache)[0] for t in range(60, 150)]
+    assert cache.length == 150 and cache.keys[0].shape[2] == 256
+    assert torch.allclose(torch.cat(steps, dim=1), full[:, 60:], atol=1e-5)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from opencomposer.errors import ParameterError
-from opencomposer.techniques.extend import filter_logits
+from opencomposer.techniques.extend import draw, filter_logits
 
 
 def test_top_k_keeps_the_k_likeliest() -> None:
@@ -46,3 +46,13 @@ def test_filtered_tokens_are_never_drawn() -> None:
     for row in range(2):
         assert set(draws[row].tolist()) <= set(allowed[row].tolist())
     assert not math.isnan(float(filtered[torch.isfinite(filtered)].sum()))
+
+
+def test_a_draw_is_torch_multinomials_draw_and_follows_the_probabilities() -> None:
+    probabilities = torch.softmax(torch.randn(329, generator=torch.Generator().manual_seed(1)), dim=-1)
+    ours, torchs = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+    drawn = [draw(probabilities, ours) for _ in range(4000)]
+    assert drawn[:200] == [int(torch.multinomial(probabilities, 1, generator=torchs)) for _ in range(200)]
+    counts = torch.bincount(torch.tensor(drawn), minlength=329).float() / len(drawn)
+    likeliest = int(probabilities.argmax())
+    assert abs(counts[likeliest] - probabilities[likeliest]) < 0.02
