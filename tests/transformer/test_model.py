@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from opencomposer.models.transformer import KVCache, Transformer, TransformerConfig
+from opencomposer.models.transformer import Decoder, KVCache, Transformer, TransformerConfig
 
 
 def _model(context_tokens: int = 16) -> Transformer:
@@ -78,3 +78,16 @@ def test_the_cache_grows_past_its_first_buffer_and_keeps_what_it_held() -> None:
         steps = [model(ids[:, t : t + 1], cache=cache)[0] for t in range(60, 150)]
     assert cache.length == 150 and cache.keys[0].shape[2] == 256
     assert torch.allclose(torch.cat(steps, dim=1), full[:, 60:], atol=1e-5)
+
+
+def test_the_decoder_steps_exactly_as_the_forward_pass_with_a_cache() -> None:
+    model = _model()
+    ids = torch.randint(1, 50, (1, 90))
+    with torch.no_grad():
+        full, _ = model(ids)
+        cache = KVCache()
+        model(ids[:, :10], cache=cache)
+        step = Decoder(model)
+        steps = [step(int(ids[0, t]), cache) for t in range(10, 90)]  # grows the cache past 64 on the way
+    assert cache.length == 90
+    assert torch.allclose(torch.stack(steps), full[0, 10:], atol=1e-5)

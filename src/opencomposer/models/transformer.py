@@ -246,3 +246,56 @@ class Transformer(nn.Module):
                 logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=self.config.pad_id
             )
         return logits, loss
+
+
+class Decoder:
+    """One-token generation steps of a `Transformer`, written for speed.
+
+    The same arithmetic as `Transformer.forward` on one new token with a cache (a test holds them equal),
+    without module calls, masks or dropout, with the weights gathered once: on the 2-core CPU of the
+    benchmarks a step of the shipped 4-layer models takes a quarter less time, since at one token per step
+    Python's overhead costs as much as the arithmetic. Make one per generation (it holds the weights that
+    the model had then).
+
+    Parameters
+    ----------
+    model
+        The model, in eval mode; its `forward` has to start the cache (with the prompt).
+    """
+
+    def __init__(self, model: Transformer) -> None:
+        self.rotary = model.rotary
+        self.heads = model.config.heads
+        self.shape = (model.config.d_model,)
+        self.embedding = model.embedding.weight
+        self.norm = (model.norm.weight, model.norm.bias)
+        self.layers = [
+            (
+                block.attention.qkv.weight,
+                block.attention.out.weight,
+                (block.attention_norm.weight, block.attention_norm.bias),
+                (block.ff_norm.weight, block.ff_norm.bias),
+                cast(nn.Linear, block.ff[0]),
+                cast(nn.Linear, block.ff[2]),
+            )
+            for block in cast(list[Block], model.blocks)
+        ]
+
+    def __call__(self, token: int, cache: KVCache) -> torch.Tensor:
+        """Next-token logits (vocab,) after `token`, which follows the tokens held in `cache` (then adds it)."""
+        width = self.shape[0]
+        cos, sin = self.rotary(cache.length, 1)
+        x = self.embedding[token].view(1, 1, width)
+        for layer, (qkv_weight, out_weight, attention_norm, ff_norm, first, second) in enumerate(self.layers):
+            h = functional.layer_norm(x, self.shape, *attention_norm)
+            qkv = functional.linear(h, qkv_weight).view(1, 3, self.heads, 1, width // self.heads)
+            rotated = apply_rotary(qkv[:, :2], cos, sin)  # queries and keys: (1, 2, heads, 1, head_width)
+            keys, values = cache.extend(layer, rotated[:, 1], qkv[:, 2])
+            mixed = functional.scaled_dot_product_attention(rotated[:, 0], keys, values)  # sees every key
+            x = x + functional.linear(mixed.view(1, 1, width), out_weight)
+            h = functional.layer_norm(x, self.shape, *ff_norm)
+            x = x + functional.linear(
+                functional.gelu(functional.linear(h, first.weight, first.bias)), second.weight, second.bias
+            )
+        cache.advance(1)
+        return functional.linear(functional.layer_norm(x, self.shape, *self.norm), self.embedding).view(-1)

@@ -350,7 +350,7 @@ class Extend(Technique):
     ) -> list[int]:
         """Tokens following `ids` until the stream's time reaches `stop_token_ticks` (or a length cap)."""
         torch = self.torch
-        from opencomposer.models.transformer import KVCache
+        from opencomposer.models.transformer import Decoder, KVCache
 
         clock = StreamClock(self.tokenizer)
         for token in ids:
@@ -369,10 +369,11 @@ class Extend(Technique):
         generated: list[int] = []
         window = self.model.config.context_tokens
         with torch.inference_mode():
+            step = Decoder(self.model)
             cache = KVCache()
-            logits, _ = self.model(torch.tensor([recent_tokens(ids, bar_id, window)]), cache=cache)
+            logits = self.model(torch.tensor([recent_tokens(ids, bar_id, window)]), cache=cache)[0][0, -1]
             while clock.ticks < stop_token_ticks and len(generated) < max_tokens:
-                last = filter_logits(logits[0, -1].float() / temperature + never, sampling, top_k, top_p)
+                last = filter_logits(logits.float() / temperature + never, sampling, top_k, top_p)
                 token = draw(torch.softmax(last, dim=-1), generator)
                 generated.append(token)
                 clock.read(token)
@@ -380,9 +381,10 @@ class Extend(Technique):
                     # Far past its training length the model loses the thread (and each token costs more):
                     # it reads on from the last bars it wrote, about one training length of them.
                     cache = KVCache()
-                    logits, _ = self.model(torch.tensor([recent_tokens(ids + generated, bar_id, window)]), cache=cache)
+                    recent = torch.tensor([recent_tokens(ids + generated, bar_id, window)])
+                    logits = self.model(recent, cache=cache)[0][0, -1]
                 else:
-                    logits, _ = self.model(torch.tensor([[token]]), cache=cache)
+                    logits = step(token, cache)
         return generated
 
 
