@@ -21,6 +21,7 @@ from opencomposer.data.cache import (
 )
 from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot
 from opencomposer.data.windows import PreparedDataset, WindowSpec, prepare
+from opencomposer.errors import ScoreFileError
 from opencomposer.music.pianoroll import RollSpec
 from opencomposer.music.score import Note, Score, Track
 
@@ -200,3 +201,23 @@ def test_a_damaged_score_cache_entry_is_read_again(tmp_path: Path) -> None:
     again = cached_read(source, read=lambda _: _two_track_score(), reader="test:1", folder=folder)
     assert again == _two_track_score()
     assert score_from_arrays(read_arrays(entry) or {}) == _two_track_score()
+
+
+def test_a_file_the_reader_refuses_is_refused_again_without_reading_it(tmp_path: Path) -> None:
+    source = tmp_path / "broken.mxl"
+    source.write_text("not music")
+    calls: list[Path] = []
+
+    def read(path: Path) -> Score:
+        calls.append(path)
+        raise ScoreFileError(f"{path} could not be read as MusicXML")
+
+    folder = tmp_path / "scores"
+    for _ in range(2):
+        with pytest.raises(ScoreFileError, match="could not be read as MusicXML"):
+            cached_read(source, read=read, reader="test:1", folder=folder)
+    assert len(calls) == 1
+    source.write_text("mended, and longer")  # a changed file is read again
+    with pytest.raises(ScoreFileError):
+        cached_read(source, read=read, reader="test:1", folder=folder)
+    assert len(calls) == 2

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from opencomposer.data.registry import DatasetInfo, data_dir
+from opencomposer.errors import ScoreFileError
 from opencomposer.music.score import Note, Score, Track
 
 logger = logging.getLogger(__name__)
@@ -149,8 +150,10 @@ def cached_read(path: Path, *, read: Callable[[Path], Score], reader: str, folde
     For slow parsers: music21 takes from a tenth of a second to a minute per MusicXML file, and every
     evaluation, preparation and test would otherwise parse the same files again. `reader` names the
     reading code and its version (a dataset's name and `info.version`). A damaged cache entry is read
-    again from the source. `folder` is passed in, not looked up, because this runs in worker processes
-    whose environment may be older than the caller's.
+    again from the source. A file that `read` refuses (`ScoreFileError`) is remembered too, as its
+    message, and refused again at once: two OpenScore quartet movements take a minute each to fail. `folder`
+    is passed in, not looked up, because this runs in worker processes whose environment may be older
+    than the caller's.
     """
     stat = path.stat()
     key = cache_key(
@@ -158,15 +161,35 @@ def cached_read(path: Path, *, read: Callable[[Path], Score], reader: str, folde
         | {"format": SCORE_CACHE_FORMAT}
     )
     entry = folder / f"{key}.npz"
+    refusal = entry.with_suffix(".error")
+    if refusal.is_file():
+        raise ScoreFileError(refusal.read_text(encoding="utf-8"))
     arrays = read_arrays(entry)
     if arrays is not None:
         try:
             return score_from_arrays(arrays)
         except (KeyError, ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as error:
             logger.warning("The score cache entry %s is damaged (%s); reading %s again.", entry, error, path)
-    score = read(path)
+    try:
+        score = read(path)
+    except ScoreFileError as error:
+        _write_text(refusal, str(error))
+        raise
     write_arrays(entry, score_to_arrays(score))
     return score
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically (a temporary file renamed into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def score_cache_dir() -> Path:
