@@ -57,3 +57,16 @@ def test_a_failed_render_leaves_no_partial_file(tmp_path: Path) -> None:
             midi, tmp_path / "out" / "other.wav", "wav"
         )
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["song.ogg"]
+
+
+def test_a_synthesizer_that_fails_gives_a_sentence_not_a_crash(tmp_path: Path) -> None:
+    midi = tmp_path / "song.mid"
+    midi.write_bytes(midi_bytes())
+    broken = tmp_path / "fluidsynth"
+    broken.write_text("#!/bin/sh\necho 'fluidsynth: error: out of memory' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    soundfont = tmp_path / "font.sf2"
+    soundfont.write_bytes(b"RIFF")
+    with pytest.raises(AudioUnavailableError, match=r"exit status 3: fluidsynth: error: out of memory"):
+        Synthesizer(str(broken), soundfont).render(midi, tmp_path / "out" / "song.wav", "wav")
+    assert list((tmp_path / "out").iterdir()) == []

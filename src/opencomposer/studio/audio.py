@@ -55,7 +55,8 @@ class Synthesizer:
         Raises
         ------
         AudioUnavailableError
-            When FluidSynth or the soundfont is missing, or the encoder of the format is not available.
+            When FluidSynth or the soundfont is missing, FluidSynth fails or runs too long, or the encoder
+            of the format is not available.
         """
         missing = self.missing()
         if missing is not None:
@@ -65,16 +66,26 @@ class Synthesizer:
             wav = Path(folder) / "render.wav"
             executable = shutil.which(self.program) or self.program
             command = [executable, "-ni", "-q", "-g", str(GAIN), "-r", str(self.sample_rate_hz), "-F", str(wav)]
-            completed = subprocess.run(
-                [*command, str(self.soundfont), str(midi_path)],
-                capture_output=True,
-                text=True,
-                timeout=RENDER_TIMEOUT_SECONDS,
-                check=False,
-            )
+            try:
+                completed = subprocess.run(
+                    [*command, str(self.soundfont), str(midi_path)],
+                    capture_output=True,
+                    text=True,
+                    timeout=RENDER_TIMEOUT_SECONDS,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise AudioUnavailableError(
+                    f"FluidSynth took more than {RENDER_TIMEOUT_SECONDS} s to render this composition and was "
+                    "stopped; download the MIDI file instead, or try again when the machine is less busy."
+                ) from None
             if completed.returncode != 0 or not wav.is_file():
                 # The MIDI files are the studio's own, so a failure here is the installation's, not the user's.
-                raise RuntimeError(f"FluidSynth failed ({completed.returncode}): {completed.stderr.strip()}")
+                said = completed.stderr.strip().splitlines()[-1:] or ["it printed nothing"]
+                raise AudioUnavailableError(
+                    f"FluidSynth could not render this composition (exit status {completed.returncode}: {said[0]}); "
+                    f"the MIDI file still downloads. Check the installation: {_INSTALL}."
+                )
             encoded = Path(folder) / f"render.{audio_format}"
             if audio_format == "wav":
                 wav.replace(encoded)
