@@ -283,18 +283,25 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
   }
 
   useEffect(() => {
-    if (!recording) return;
+    if (!recording || !take.current) return;
     const msPerBeat = 60000 / tempo;
-    const timer = window.setTimeout(() => {
-      const beat = recording.beat + 1;
-      if (beat >= recording.totalBeats) {
-        finishTake();
-        return;
-      }
-      const countInBeats = countIn ? BEATS_PER_BAR : 0;
-      if (metronome || beat < countInBeats) player.tick(beat % BEATS_PER_BAR === 0);
-      setRecording({ ...recording, beat, phase: beat < countInBeats ? "count-in" : "recording" });
-    }, msPerBeat);
+    // Each beat is due at a fixed time from the take's start, so the clicks do not drift behind the
+    // recorded notes' clock as the delays of the timers add up.
+    const countInMs = (countIn ? BEATS_PER_BAR : 0) * msPerBeat;
+    const due = take.current.startMs - countInMs + (recording.beat + 1) * msPerBeat;
+    const timer = window.setTimeout(
+      () => {
+        const beat = recording.beat + 1;
+        if (beat >= recording.totalBeats) {
+          finishTake();
+          return;
+        }
+        const countInBeats = countIn ? BEATS_PER_BAR : 0;
+        if (metronome || beat < countInBeats) player.tick(beat % BEATS_PER_BAR === 0);
+        setRecording({ ...recording, beat, phase: beat < countInBeats ? "count-in" : "recording" });
+      },
+      Math.max(0, due - performance.now()),
+    );
     return () => window.clearTimeout(timer);
   }, [recording]);
 
