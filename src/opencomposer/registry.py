@@ -67,7 +67,8 @@ class ModelCard:
     generated_tracks
         Positions in `tracks` of the generator's outputs, in output order.
     decoding
-        How its output becomes notes: {"max_polyphony": [per generated track], ...}.
+        How its output becomes notes: {"max_polyphony": [per generated track], "thresholds": {track name:
+        its threshold at the default setting, where calibrated}, ...}.
     training
         How it was trained: command, hyperparameters, steps, wall time, hardware, throughput.
     metrics

@@ -27,7 +27,9 @@ TRACKS = [
 ]
 
 
-def save_tiny(folder: Path, *, architecture: str = "unet", remakes_melody: bool = False) -> ModelEntry:
+def save_tiny(
+    folder: Path, *, architecture: str = "unet", remakes_melody: bool = False, thresholds: dict[str, float] | None = None
+) -> ModelEntry:
     out_tracks = 3 if remakes_melody else 2
     config: UNetConfig | MuseGanConfig
     if architecture == "unet":
@@ -49,7 +51,7 @@ def save_tiny(folder: Path, *, architecture: str = "unet", remakes_melody: bool 
         tracks=TRACKS,
         melody_index=0,
         generated_tracks=[0, 1, 2] if remakes_melody else [1, 2],
-        decoding={"max_polyphony": [1, 1, 2] if remakes_melody else [1, 2]},
+        decoding={"max_polyphony": [1, 1, 2] if remakes_melody else [1, 2], "thresholds": thresholds or {}},
     )
     return save_model(card, generator.state_dict(), folder)
 
@@ -226,6 +228,24 @@ def test_decode_thresholds_caps_polyphony_and_cleans_fragments() -> None:
     assert not on[0, :, 1].any()
     assert not on[0, :, 2].any()
     assert decode(probabilities, 0.5, 1, None)[0, 8, 1]
+
+
+def test_decode_takes_one_threshold_per_track() -> None:
+    probabilities = np.full((2, 4, 3), 0.3, dtype=np.float32)
+    on = decode(probabilities, np.array([0.5, 0.25]), min_steps=1)
+    assert not on[0].any() and on[1].all()
+
+
+def test_a_calibrated_track_threshold_scales_with_the_setting_and_leaves_the_others(tmp_path: Path) -> None:
+    plain = Accompany(save_tiny(tmp_path / "plain"))
+    calibrated = Accompany(save_tiny(tmp_path / "calibrated", thresholds={"Bass": 0.25}))
+    for threshold in (0.8, 0.9):
+        low = plain.generate(melody_score(4), {"threshold": threshold / 2}, seed=3).score
+        usual = plain.generate(melody_score(4), {"threshold": threshold}, seed=3).score
+        made = calibrated.generate(melody_score(4), {"threshold": threshold}, seed=3).score
+        assert len(low.tracks[2].notes) > len(usual.tracks[2].notes)
+        assert made.tracks[2].notes == low.tracks[2].notes  # the Bass at half the threshold
+        assert made.tracks[1].notes == usual.tracks[1].notes  # the Alto as set
 
 
 def test_the_technique_registry_names_accompany() -> None:

@@ -9,8 +9,9 @@ The pipeline (inference only: no training, no file writes):
 3. A melody of any length is cut into windows of the model's size that overlap by half, and every window
    gets the same noise, so the style stays the same from one window to the next.
 4. The windows' outputs are blended where they overlap (each weighted by its distance from its own
-   edges), so no seam clicks, then thresholded into notes: at most as many at once per track as the
-   model's training data had, one-step gaps inside a note filled and notes shorter than the shortest
+   edges), so no seam clicks, then thresholded into notes (the threshold asked for, scaled per track by
+   the model's calibration when its card has one): at most as many at once per track as the model's
+   training data had, one-step gaps inside a note filled and notes shorter than the shortest
    note asked for dropped.
 5. Each output track gets its name from the model and its General MIDI program from the model or the
    ensemble asked for.
@@ -125,6 +126,15 @@ class Accompany(Technique):
         ]
         polyphony = card.decoding.get("max_polyphony")
         self.max_polyphony = [int(polyphony[channel]) for channel in self.output_channels] if polyphony else None
+        # A track the model is unsure about (a pop song's second line) may have its own threshold at the
+        # default setting, calibrated on the valid split; other settings scale it alike.
+        calibrated = card.decoding.get("thresholds", {})
+        self.threshold_scales = np.array(
+            [
+                float(calibrated.get(str(slot["name"]), THRESHOLD.default)) / float(THRESHOLD.default)
+                for slot in self.output_tracks
+            ]
+        )
 
     @classmethod
     def from_model(cls, name: str) -> Accompany:
@@ -148,7 +158,8 @@ class Accompany(Technique):
 
         probabilities, n_windows = self._probabilities(melody_roll, seed)  # (tracks, n_steps, pitches)
         min_steps = max(1, round(SHORTEST_NOTE_BEATS[str(values["shortest_note"])] * steps_per_beat))
-        notes_roll = decode(probabilities, float(values["threshold"]), min_steps, self.max_polyphony)
+        thresholds = np.clip(float(values["threshold"]) * self.threshold_scales, 0.0, 1.0)
+        notes_roll = decode(probabilities, thresholds, min_steps, self.max_polyphony)
         tracks = self._tracks(notes_roll, score, melody, shift, str(values["instruments"]))
         result = score.with_tracks([melody, *tracks])
         info: dict[str, float | int | str] = {
@@ -236,17 +247,18 @@ def _octave_shift(pitches: list[int], roll: RollSpec) -> int:
 
 def decode(
     probabilities: npt.NDArray[np.floating],
-    threshold: float,
+    threshold: float | npt.NDArray[np.floating],
     min_steps: int,
     max_polyphony: list[int] | None = None,
 ) -> npt.NDArray[np.bool_]:
     """Turn note probabilities (tracks, steps, pitches) into a binary roll of playable notes.
 
-    A cell sounds when its probability is at least `threshold`; where a track has more sounding cells at
+    A cell sounds when its probability is at least `threshold` (one for all tracks, or one per track);
+    where a track has more sounding cells at
     one step than its `max_polyphony`, only the most probable stay. Then, per pitch, silent gaps shorter
     than `min_steps` between two sounding runs are filled, and runs shorter than `min_steps` dropped.
     """
-    on = probabilities >= threshold
+    on = probabilities >= np.reshape(threshold, (-1, 1, 1))
     if max_polyphony is not None:
         ranks = np.argsort(np.argsort(-probabilities, axis=2), axis=2)  # 0 = most probable pitch at the step
         limits = np.asarray(max_polyphony, dtype=np.int64)[:, None, None]

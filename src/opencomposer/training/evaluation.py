@@ -309,7 +309,8 @@ def record_evaluation(entry: ModelEntry, report: Mapping[str, Any]) -> ModelEntr
 
 
 def _headline(metrics: Mapping[str, float], accompaniment: Sequence[str]) -> dict[str, float]:
-    """The quality-bar metrics of one set: whole-window ones, and per-track ones averaged over the accompaniment."""
+    """The quality-bar metrics of one set: whole-window ones, per-track ones averaged over the accompaniment,
+    and each accompaniment track's empty-bar rate."""
 
     def mean_over_tracks(metric: str) -> float:
         values = [metrics.get(f"{metric}/{name}", float("nan")) for name in accompaniment]
@@ -322,4 +323,9 @@ def _headline(metrics: Mapping[str, float], accompaniment: Sequence[str]) -> dic
         "empty_bar_rate": mean_over_tracks("empty_bar_rate"),
         "qualified_note_rate": mean_over_tracks("qualified_note_rate"),
         "pitch_classes_per_bar": mean_over_tracks("pitch_classes_per_bar"),
+        # Each track's own, since one sparse track can hide behind the mean.
+        **{
+            f"empty_bar_rate/{name}": float(metrics.get(f"empty_bar_rate/{name}", float("nan")))
+            for name in accompaniment
+        },
     }
