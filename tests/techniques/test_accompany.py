@@ -28,7 +28,11 @@ TRACKS = [
 
 
 def save_tiny(
-    folder: Path, *, architecture: str = "unet", remakes_melody: bool = False, thresholds: dict[str, float] | None = None
+    folder: Path,
+    *,
+    architecture: str = "unet",
+    remakes_melody: bool = False,
+    thresholds: dict[str, float] | None = None,
 ) -> ModelEntry:
     out_tracks = 3 if remakes_melody else 2
     config: UNetConfig | MuseGanConfig
