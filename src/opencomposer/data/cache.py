@@ -150,8 +150,8 @@ def cached_read(path: Path, *, read: Callable[[Path], Score], reader: str, folde
     For slow parsers: music21 takes from a tenth of a second to a minute per MusicXML file, and every
     evaluation, preparation and test would otherwise parse the same files again. `reader` names the
     reading code and its version (a dataset's name and `info.version`). A damaged cache entry is read
-    again from the source. A file that `read` refuses (`ScoreFileError`) is remembered too, as its
-    message, and refused again at once: two OpenScore quartet movements take a minute each to fail. `folder`
+    again from the source. A file that `read` refuses (`ScoreFileError`) is remembered too, its entry
+    holding the message, and refused again at once: two OpenScore quartet movements take a minute each to fail. `folder`
     is passed in, not looked up, because this runs in worker processes whose environment may be older
     than the caller's.
     """
@@ -161,10 +161,9 @@ def cached_read(path: Path, *, read: Callable[[Path], Score], reader: str, folde
         | {"format": SCORE_CACHE_FORMAT}
     )
     entry = folder / f"{key}.npz"
-    refusal = entry.with_suffix(".error")
-    if refusal.is_file():
-        raise ScoreFileError(refusal.read_text(encoding="utf-8"))
     arrays = read_arrays(entry)
+    if arrays is not None and "refusal" in arrays:
+        raise ScoreFileError(arrays["refusal"].tobytes().decode("utf-8", errors="replace"))
     if arrays is not None:
         try:
             return score_from_arrays(arrays)
@@ -173,23 +172,10 @@ def cached_read(path: Path, *, read: Callable[[Path], Score], reader: str, folde
     try:
         score = read(path)
     except ScoreFileError as error:
-        _write_text(refusal, str(error))
+        write_arrays(entry, {"refusal": np.frombuffer(str(error).encode("utf-8"), dtype=np.uint8)})
         raise
     write_arrays(entry, score_to_arrays(score))
     return score
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically (a temporary file renamed into place)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def score_cache_dir() -> Path:

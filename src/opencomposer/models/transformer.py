@@ -275,8 +275,8 @@ class Decoder:
                 block.attention.out.weight,
                 (block.attention_norm.weight, block.attention_norm.bias),
                 (block.ff_norm.weight, block.ff_norm.bias),
-                cast(nn.Linear, block.ff[0]),
-                cast(nn.Linear, block.ff[2]),
+                (cast(nn.Linear, block.ff[0]).weight, cast(nn.Linear, block.ff[0]).bias),
+                (cast(nn.Linear, block.ff[2]).weight, cast(nn.Linear, block.ff[2]).bias),
             )
             for block in cast(list[Block], model.blocks)
         ]
@@ -294,8 +294,6 @@ class Decoder:
             mixed = functional.scaled_dot_product_attention(rotated[:, 0], keys, values)  # sees every key
             x = x + functional.linear(mixed.view(1, 1, width), out_weight)
             h = functional.layer_norm(x, self.shape, *ff_norm)
-            x = x + functional.linear(
-                functional.gelu(functional.linear(h, first.weight, first.bias)), second.weight, second.bias
-            )
+            x = x + functional.linear(functional.gelu(functional.linear(h, *first)), *second)
         cache.advance(1)
         return functional.linear(functional.layer_norm(x, self.shape, *self.norm), self.embedding).view(-1)
