@@ -3,50 +3,26 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
+from tests.tunes import Tunes
 
 from opencomposer.cli import main
 from opencomposer.data import registry as data_registry
-from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot
 from opencomposer.music.midi import read_midi
-from opencomposer.music.score import Note, Score, Track
 from opencomposer.training import transformer as transformer_training
 from opencomposer.training.transformer import quality_bars
 
-LAYOUT = (TrackSlot("Melody", "melody"), TrackSlot("Bass", "accompaniment", program=32))
-SPLITS = ["train"] * 6 + ["valid", "test", "test"]
 BARS = 12  # longer than the 8-bar openings the held-out evaluation continues
-
-
-class Tunes(Dataset):
-    def __init__(self) -> None:
-        self.info = DatasetInfo("tunes", "Tunes", "Test tunes.", ("test",), "CC0", "none", LAYOUT, "tunes")
-
-    def is_present(self) -> bool:
-        return True
-
-    def iter_pieces(self, split: str | None = None) -> Iterator[Piece]:
-        for index, piece_split in enumerate(SPLITS):
-            rng = np.random.default_rng(index)
-            melody = [Note(int(rng.integers(60, 72)), beat * 480, 480) for beat in range(4 * BARS)]
-            bass = [Note(melody[bar * 4].pitch - 24, bar * 1920, 1920) for bar in range(BARS)]
-            score = Score(
-                tracks=(Track("Melody", notes=tuple(melody), role="melody"), Track("Bass", 32, notes=tuple(bass)))
-            )
-            if split is None or split == piece_split:
-                yield Piece(f"tunes/{index}", score, piece_split)
 
 
 @pytest.fixture(autouse=True)
 def _folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENCOMPOSER_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("OPENCOMPOSER_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(data_registry, "_PROVIDERS", [lambda: {"tunes": Tunes}])
+    monkeypatch.setattr(data_registry, "_PROVIDERS", [lambda: {"tunes": lambda: Tunes("tunes", BARS)}])
     # Continuing by 2 seconds instead of 30 keeps the run short and tests the same path.
     evaluate = transformer_training.evaluate_continuations
     monkeypatch.setattr(
