@@ -41,6 +41,14 @@ def test_harmonize_keeps_the_melody_and_writes_three_monophonic_voices(entry: Mo
     assert generation.info["notes_removed"] == 0 and int(generation.info["notes_added"]) > 0
 
 
+def test_allowing_parallels_samples_the_network_alone(entry: ModelEntry) -> None:
+    technique = Edit(entry)
+    avoided = technique.generate(melody(), {"mode": "harmonize", **FAST}, seed=4).score
+    allowed = technique.generate(melody(), {"mode": "harmonize", "parallels": "allow", **FAST}, seed=4).score
+    assert allowed != avoided  # an untrained network writes parallels, which the default steers away from
+    assert allowed.tracks[0] == avoided.tracks[0] == melody().tracks[0]
+
+
 def test_the_same_seed_gives_the_same_music_and_another_seed_other_music(entry: ModelEntry) -> None:
     technique = Edit(entry)
     first = technique.generate(melody(), {"mode": "harmonize", **FAST}, seed=1).score
@@ -100,6 +108,8 @@ def test_parameters_are_checked(entry: ModelEntry) -> None:
         technique.generate(melody(), {"mode": "improvise"}, seed=0)
     with pytest.raises(ParameterError, match="max_remove_percent must be between 0 and 100"):
         technique.generate(melody(), {"mode": "edit", "max_remove_percent": 150}, seed=0)
+    with pytest.raises(ParameterError, match="parallels must be one of"):
+        technique.generate(melody(), {"parallels": "sometimes"}, seed=0)
     with pytest.raises(ParameterError, match="Unknown parameter 'bars'"):
         technique.generate(melody(), {"bars": 2}, seed=0)
     with pytest.raises(ParameterError, match="start_bar 9 is past the end of the piece, which has 4 bar"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 
 from opencomposer.models.arcnn import Arcnn, ArcnnConfig, classes_to_rolls
@@ -36,3 +38,28 @@ def test_a_sample_keeps_the_soprano_and_gives_one_note_per_voice_and_step() -> N
     sampled = objective.sample(batch, torch.Generator().manual_seed(0))
     assert torch.equal(sampled[:, 0], batch[:, 0])
     assert bool((sampled.sum(dim=-1) <= 1).all())
+
+
+def test_each_piece_counts_the_same_whatever_the_number_of_its_hidden_cells() -> None:
+    torch.manual_seed(0)
+    objective = MaskedCells(Arcnn(CONFIG))
+    objective.model.eval()
+    classes = torch.randint(0, CONFIG.classes, (2, 4, 16))
+    hidden = torch.zeros(2, 4, 16, dtype=torch.bool)
+    hidden[0, 1, 5] = True  # one cell
+    hidden[1, 1:] = True  # 48 cells
+    with torch.no_grad():
+        both = objective.loss(classes, hidden)
+        alone = [objective.loss(classes[i : i + 1], hidden[i : i + 1]) for i in range(2)]
+        pooled = torch.nn.functional.cross_entropy(objective.model(classes, ~hidden)[hidden], classes[hidden])
+    assert torch.allclose(both, (alone[0] + alone[1]) / 2)
+    assert not torch.allclose(both, pooled)
+
+
+def test_the_learning_rate_warms_up_then_decays_to_a_tenth() -> None:
+    objective = MaskedCells(Arcnn(CONFIG), learning_rate=1e-3, total_steps=100)
+    rates = [objective.rate_at(step) for step in range(100)]
+    assert rates[0] < rates[4] == max(rates)
+    assert all(later <= earlier for earlier, later in itertools.pairwise(rates[4:]))
+    assert abs(rates[-1] - 1e-4) < 2e-6
+    assert MaskedCells(Arcnn(CONFIG), learning_rate=1e-3).rate_at(5000) == 1e-3

@@ -19,6 +19,7 @@ from opencomposer.training.architectures import get_architecture, list_architect
 from opencomposer.training.arcnn import (
     PRESETS,
     ArcnnPreset,
+    evaluate_edit_model,
     evaluate_harmonization,
     framewise_nll,
     piece_nll,
@@ -142,6 +143,21 @@ def test_the_harmonization_report_compares_with_bach(tmp_path: Path) -> None:
         "in_scale_ratio_within_0.05",
         "similarity_index_at_least_0.75",
     }
+
+
+def test_the_model_report_also_measures_the_network_alone(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from opencomposer.cli.arcnn import edit_evaluation_table
+
+    report = evaluate_edit_model(make_entry(tmp_path), "tiny-satb", params={"iterations": 4})
+    assert report["params"]["parallels"] == "avoid"
+    assert report["network_alone"]["params"]["parallels"] == "allow"
+    assert set(report["network_alone"]["model"]) >= {"parallel_fifths", "parallel_octaves"}
+    assert report["likelihood"]["pieces"] == 4
+    console = Console(width=200, record=True)
+    console.print(edit_evaluation_table(report))
+    assert "parallel_octaves, parallels allowed" in console.export_text()
 
 
 def test_an_arcnn_is_small_enough_to_ship() -> None:

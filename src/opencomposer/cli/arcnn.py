@@ -24,6 +24,7 @@ from opencomposer.techniques.edit import (
     ITERATIONS,
     MAX_ADD,
     MAX_REMOVE,
+    PARALLELS,
     SEED,
     START_BAR,
     VOICES,
@@ -137,18 +138,18 @@ def _edit_command(mode: str, params: Sequence[Param], summary: str) -> click.Com
 
 edit = _edit_command(
     "edit",
-    (MAX_REMOVE, MAX_ADD, ITERATIONS, CREATIVE_RISK),
+    (MAX_REMOVE, MAX_ADD, ITERATIONS, CREATIVE_RISK, PARALLELS),
     "Rewrite a melody or score with an AR-CNN: notes that sound out of place are removed or changed and "
     "missing ones added, within the limits given.",
 )
 harmonize = _edit_command(
     "harmonize",
-    (ITERATIONS, CREATIVE_RISK),
+    (ITERATIONS, CREATIVE_RISK, PARALLELS),
     "Harmonize a melody in four voices with an AR-CNN; the melody is kept exactly as given.",
 )
 inpaint = _edit_command(
     "inpaint",
-    (START_BAR, INPAINT_BARS, VOICES, ITERATIONS, CREATIVE_RISK),
+    (START_BAR, INPAINT_BARS, VOICES, ITERATIONS, CREATIVE_RISK, PARALLELS),
     "Rewrite only the chosen bars (and voices) of a score with an AR-CNN; the rest stays as it was.",
 )
 
@@ -179,6 +180,11 @@ def edit_evaluation_table(report: dict[str, Any]) -> Table:
     if likelihood:
         table.add_row("NLL, nats per 16th-note frame", _number(likelihood["nll_per_frame"]), "", *blank)
         table.add_row("NLL of Coconet (published)", _number(likelihood["coconet_published"]), "", *blank)
+    alone = report.get("network_alone")
+    if alone:
+        for key in ("parallel_fifths", "parallel_octaves"):
+            table.add_row(f"{key}, parallels allowed", _number(alone["model"][key]), "", *blank)
+        table.add_row("similarity_index, parallels allowed", _number(alone["similarity_index"]), "", *blank)
     for bar, met in report["quality_bars"].items():
         table.add_row(bar, "met" if met else "not met", "", *blank)
     return table

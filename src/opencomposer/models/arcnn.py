@@ -10,11 +10,17 @@ Coconet convolves in 2-D over time and pitch; here each step's voices and pitche
 channels and a stack of dilated 1-D residual convolutions runs over time. It keeps what matters to
 the sampler (fully convolutional over time, so a piece of any length goes in at once; every cell sees
 the whole neighbourhood of every voice) at a fraction of the cost on a CPU, and transposition
-augmentation in training stands in for the 2-D network's built-in equivariance in pitch.
+augmentation in training stands in for the 2-D network's built-in equivariance in pitch. Where the 2-D
+network copies a held note from the next step with one small kernel, the folded one has to carry every
+voice's pitch through its whole stack; an optional direct convolution from the input cells to the logits
+(`ArcnnConfig.direct_steps`) gives it that shortcut back.
 
 `gibbs_sample` is Coconet's annealed blocked Gibbs sampler (Yao et al. 2014): at iteration ``n`` of
 ``N`` each cell the caller lets change is masked with probability
 ``max(p_min, p_max - n * (p_max - p_min) / (eta * N))`` and redrawn from the network given the rest.
+With a `parallel_penalty`, each candidate's logit is lowered by that many nats for every parallel fifth
+or octave it would make with the other voices (`parallel_counts`): the chain then samples the network's
+distribution tilted by a counterpoint rule, ``p(x) * exp(-penalty * parallels(x))``, a product of experts.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from torch.nn import functional
 ANNEAL_MAX = 1.0
 ANNEAL_MIN = 0.05
 ANNEAL_FRACTION = 0.75
+_OCTAVE = 12
+_FIFTH = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +56,11 @@ class ArcnnConfig:
     dilation_cycle
         Dilations double from 1 over this many blocks, then start again (1, 2, 4, 8, 1, 2, ...).
     kernel_steps
-        Width in steps of every convolution.
+        Width in steps of every convolution of the stack.
+    direct_steps
+        Width in steps of a convolution from the input cells straight to the logits, added to the stack's
+        (0 for none). Most cells of a 16th-note roll hold the note of their neighbours; this path lets the
+        network copy a known neighbour without carrying every voice's pitch through the whole stack.
     """
 
     voices: int = 4
@@ -57,12 +69,20 @@ class ArcnnConfig:
     blocks: int = 8
     dilation_cycle: int = 4
     kernel_steps: int = 3
+    direct_steps: int = 0
 
     def __post_init__(self) -> None:
         if min(self.voices, self.pitches, self.channels, self.blocks, self.dilation_cycle) < 1:
             raise ValueError(f"Every size of an AR-CNN must be at least 1: {self}.")
         if self.kernel_steps < 1 or self.kernel_steps % 2 == 0:
             raise ValueError(f"kernel_steps must be odd, not {self.kernel_steps}.")
+        if self.direct_steps < 0 or (self.direct_steps and self.direct_steps % 2 == 0):
+            raise ValueError(f"direct_steps must be 0 or odd, not {self.direct_steps}.")
+        if self.direct_steps > self.receptive_field_steps:
+            raise ValueError(
+                f"direct_steps ({self.direct_steps}) may not see further than the stack "
+                f"({self.receptive_field_steps} steps)."
+            )
 
     @property
     def classes(self) -> int:
@@ -121,6 +141,11 @@ class Arcnn(nn.Module):
         )
         self.norm = nn.BatchNorm1d(config.channels)
         self.out = nn.Conv1d(config.channels, config.voices * config.classes, 1)
+        self.direct = (
+            nn.Conv1d(inputs, config.voices * config.classes, config.direct_steps, padding=config.direct_steps // 2)
+            if config.direct_steps
+            else None
+        )
 
     def forward(self, classes: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
         """Logits of every cell given the known ones.
@@ -147,6 +172,8 @@ class Arcnn(nn.Module):
         for block in self.blocks:
             h = block(h)
         logits: torch.Tensor = self.out(functional.relu(self.norm(h)))  # (B, V * K, T)
+        if self.direct is not None:
+            logits = logits + self.direct(x)
         return logits.reshape(batch, voices, self.config.classes, steps).permute(0, 1, 3, 2)
 
 
@@ -157,6 +184,62 @@ def anneal_probability(iteration: int, iterations: int, max_share: float = ANNEA
     """
     slope = (max_share - ANNEAL_MIN) / max(1e-9, ANNEAL_FRACTION * iterations)
     return max(ANNEAL_MIN, max_share - iteration * slope)
+
+
+def parallel_counts(state: torch.Tensor, voice: torch.Tensor, step: torch.Tensor, rest: int) -> torch.Tensor:
+    """For cells of a (voices, steps) state, how many parallel fifths and octaves each class would make there.
+
+    Parallels are counted as `opencomposer.metrics.harmony.voice_leading` counts them: two sounding voices
+    that both change pitch between neighbouring steps, in the same direction, a perfect fifth (or octave or
+    unison) apart, modulo the octave, before and after. Putting class ``k`` in cell ``(voice[i], step[i])``
+    can make such a pair with each other voice, on the way into the step and on the way out of it; the
+    other cells are read from `state` as they are.
+
+    Parameters
+    ----------
+    state
+        (voices, steps) classes; `rest` is silence.
+    voice, step
+        (M,) the cells to weigh.
+    rest
+        The silent class; classes ``0..rest - 1`` are pitches a semitone apart.
+
+    Returns
+    -------
+    torch.Tensor
+        (M, rest + 1) counts, 0 for silence.
+    """
+    voices, steps = state.shape
+    pitch = torch.arange(rest + 1)
+    interval = (pitch[:, None] - pitch[None]).abs() % _OCTAVE  # (K, K): |a - b| modulo the octave
+    perfect = (interval == 0) | (interval == _FIFTH)
+    direction = torch.sign(pitch[:, None] - pitch[None])  # (K, K): the sign of a - b
+    earlier, later = (step - 1).clamp(min=0), (step + 1).clamp(max=steps - 1)
+    own_before, own_after = state[voice, earlier], state[voice, later]  # (M,)
+    other_before, other_now, other_after = state[:, earlier].T, state[:, step].T, state[:, later].T  # (M, V)
+    shared = (torch.arange(voices)[None] != voice[:, None]) & (other_now != rest)
+    with_candidate = interval[other_now]  # (M, V, K): the interval the candidate makes with each other voice
+    # Into the step: the voice moves from its note before to the candidate, the other voice as it does.
+    moves_in = direction[other_now, other_before]  # (M, V)
+    into = shared & (step > 0)[:, None] & (own_before != rest)[:, None] & (other_before != rest) & (moves_in != 0)
+    into &= perfect[own_before[:, None], other_before]
+    into_counts = (
+        into[..., None]
+        & (direction[:, own_before].T[:, None, :] == moves_in[..., None])
+        & (with_candidate == interval[own_before[:, None], other_before][..., None])
+    )
+    # Out of the step: from the candidate to the voice's next note, the other voice as it does.
+    moves_out = direction[other_after, other_now]
+    out = shared & (step < steps - 1)[:, None] & (own_after != rest)[:, None] & (other_after != rest) & (moves_out != 0)
+    out_counts = (
+        out[..., None]
+        & (direction[own_after][:, None, :] == moves_out[..., None])
+        & perfect[other_now]
+        & (with_candidate == interval[own_after[:, None], other_after][..., None])
+    )
+    counts = into_counts.sum(dim=1) + out_counts.sum(dim=1)  # (M, K)
+    counts[:, rest] = 0
+    return counts
 
 
 Projection = Callable[[torch.Tensor], torch.Tensor]
@@ -175,6 +258,7 @@ def gibbs_sample(
     project: Projection | None = None,
     on_iteration: Callable[[int, torch.Tensor], None] | None = None,
     max_share: float = ANNEAL_MAX,
+    parallel_penalty: float = 0.0,
 ) -> torch.Tensor:
     """Annealed blocked Gibbs sampling of the changeable cells of one piece.
 
@@ -198,6 +282,9 @@ def gibbs_sample(
         Called with (iteration, state) after each iteration (after `project`).
     max_share
         The share of changeable cells masked at the first iteration: 1 ignores their starting classes.
+    parallel_penalty
+        Nats taken from a class's logit (after `temperature`) for each parallel fifth or octave it would
+        make (`parallel_counts`); 0 samples the network alone.
 
     Returns
     -------
@@ -211,8 +298,11 @@ def gibbs_sample(
         share = anneal_probability(iteration, iterations, max_share)
         masked = changeable & (torch.rand(changeable.shape, generator=generator) < share)
         if bool(masked.any()):
-            logits = model(state[None], ~masked[None])[0]  # (V, T, K)
-            probabilities = torch.softmax(logits[masked] / temperature, dim=-1)  # (M, K)
+            logits = model(state[None], ~masked[None])[0][masked] / temperature  # (M, K)
+            if parallel_penalty:
+                voice, step = masked.nonzero(as_tuple=True)
+                logits = logits - parallel_penalty * parallel_counts(state, voice, step, logits.shape[-1] - 1)
+            probabilities = torch.softmax(logits, dim=-1)  # (M, K)
             state[masked] = torch.multinomial(probabilities, 1, generator=generator)[:, 0]
         if project is not None:
             state = project(state)

@@ -15,7 +15,9 @@ The pipeline (inference only: no training, no file writes):
    given number of notes added; after every iteration changes beyond the budget are undone, those kept
    at the previous iteration first). A note here is a run of one pitch in one voice.
 4. Annealed blocked Gibbs sampling (`models.arcnn.gibbs_sample`) runs over the whole piece at once: the
-   network is fully convolutional over time, so a piece of any length needs no windows.
+   network is fully convolutional over time, so a piece of any length needs no windows. With
+   ``parallels="avoid"`` (the default) a note that would make parallel fifths or octaves with another
+   voice is made much less likely at each draw (`PARALLEL_PENALTY`); "allow" hears the network alone.
 5. Runs equal to an input note come out as the input's own notes (timing and velocity untouched); new
    runs become notes on the 16th-note grid. Tracks not used as voices (drums, extra parts) are kept.
    Up to `MAX_FRAMES` intermediate scores, evenly spaced over the iterations, are returned for the UI.
@@ -113,6 +115,16 @@ CREATIVE_RISK = Param(
     minimum=0.1,
     maximum=4.0,
 )
+PARALLELS = Param(
+    "parallels",
+    "choice",
+    "avoid",
+    "avoid: the sampler steers away from parallel fifths and octaves between the voices, as counterpoint "
+    "teaching asks; allow: every note comes from the model alone, parallels and all.",
+    choices=("avoid", "allow"),
+)
+PARALLEL_PENALTY = {"avoid": 6.0, "allow": 0.0}
+"""Nats taken from a note's logit for each parallel fifth or octave it would make (`gibbs_sample`)."""
 START_BAR = Param(
     "start_bar",
     "int",
@@ -173,6 +185,7 @@ class Edit(Technique):
         MAX_ADD,
         ITERATIONS,
         CREATIVE_RISK,
+        PARALLELS,
         START_BAR,
         INPAINT_BARS,
         VOICES,
@@ -245,6 +258,7 @@ class Edit(Technique):
             project=project,
             on_iteration=record,
             max_share=start_share,
+            parallel_penalty=PARALLEL_PENALTY[str(values["parallels"])],
         ).numpy()
         keep_soprano = mode == "harmonize"
         frames = tuple(self._score(state, piece, score, keep_soprano) for state in states[:-1])

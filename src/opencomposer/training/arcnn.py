@@ -92,13 +92,13 @@ PRESETS: dict[str, ArcnnPreset] = {
             description="Edits, harmonizes and inpaints four-voice music like a Bach chorale (SATB, 16th notes).",
             dataset="jsb-satb",
             window=WindowSpec(roll=COCONET_ROLL, bars=8, hop_bars=2, transpose=(-5, 6)),
-            model=ArcnnConfig(voices=4, pitches=COCONET_ROLL.n_pitches, channels=128, blocks=8),
+            model=ArcnnConfig(voices=4, pitches=COCONET_ROLL.n_pitches, channels=128, blocks=8, direct_steps=5),
             training={
                 "batch_size": 32,
                 "learning_rate": 1e-3,
-                "steps": 6000,
-                "eval_every": 500,
-                "checkpoint_every": 250,
+                "steps": 9000,
+                "eval_every": 1000,
+                "checkpoint_every": 500,
             },
         ),
     )
@@ -127,7 +127,7 @@ def default_preset(dataset: str) -> ArcnnPreset:
         description=f"An AR-CNN for {info.title}.",
         dataset=dataset,
         window=WindowSpec(roll=COCONET_ROLL, bars=4, hop_bars=1, tracks=voices, transpose=(-5, 6)),
-        model=ArcnnConfig(voices=len(voices), pitches=COCONET_ROLL.n_pitches, channels=64, blocks=6),
+        model=ArcnnConfig(voices=len(voices), pitches=COCONET_ROLL.n_pitches, channels=64, blocks=6, direct_steps=5),
         training={"batch_size": 32, "steps": 2000, "eval_every": 250, "checkpoint_every": 250},
     )
 
@@ -207,15 +207,15 @@ def train_arcnn(
         )
     torch.manual_seed(seed)  # the network's initial weights
     model = Arcnn(preset.model)
-    objective = MaskedCells(model, learning_rate=float(values["learning_rate"]))
     out = Path(out_dir)
     world_size = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
     epochs = int(values["epochs"])
     steps = (
-        steps_for_epochs(epochs, len(train_windows) // batch_size, objective.batches_per_step, world_size)
+        steps_for_epochs(epochs, len(train_windows) // batch_size, MaskedCells.batches_per_step, world_size)
         if epochs
         else int(values["steps"])
     )
+    objective = MaskedCells(model, learning_rate=float(values["learning_rate"]), total_steps=steps)
     run_info = {
         "preset": preset.name,
         "architecture": "arcnn",
@@ -601,14 +601,22 @@ def evaluate_edit_model(
     split: str = "test",
     seed: int = 0,
     limit: int | None = None,
+    params: Mapping[str, object] | None = None,
 ) -> dict[str, Any]:
-    """The quality bars of an edit model: `evaluate_harmonization` (against the shipped chorale GAN when it
-    is installed) with its `framewise_nll` under ``likelihood``; the dataset defaults to the model's own."""
+    """The quality bars of an edit model: `evaluate_harmonization` with the default settings or `params`
+    (against the shipped chorale GAN when it is installed), the same with parallels allowed under
+    ``network_alone`` (what the network writes without the sampler's counterpoint rule), and its
+    `framewise_nll` under ``likelihood``; the dataset defaults to the model's own."""
     from opencomposer.registry import list_models
 
     source = dataset or entry.card.dataset
     gans = {model.name for model in list_models("accompany")}
     compare_with = GAN_FOR_COMPARISON if GAN_FOR_COMPARISON in gans else None
-    report = evaluate_harmonization(entry, source, split=split, seed=seed, limit=limit, compare_with=compare_with)
+    report = evaluate_harmonization(
+        entry, source, split=split, seed=seed, limit=limit, params=params, compare_with=compare_with
+    )
+    allowed = {**(params or {}), "parallels": "allow"}
+    alone = evaluate_harmonization(entry, source, split=split, seed=seed, limit=limit, params=allowed)
+    report["network_alone"] = {key: alone[key] for key in ("params", "model", "similarity_index", "seconds")}
     report["likelihood"] = framewise_nll(entry, source, split=split, seed=seed, limit=limit)
     return report

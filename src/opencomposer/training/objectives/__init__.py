@@ -8,11 +8,27 @@ objectives later.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
+
+
+def warmup_cosine_rate(
+    step: int, total_steps: int, peak: float, *, warmup_fraction: float = 0.05, final_fraction: float = 0.1
+) -> float:
+    """The learning rate of update `step` (from 0) of `total_steps`: a linear warm-up over `warmup_fraction`
+    of them to `peak`, then a cosine decay to `final_fraction` of it. It is a function of the step alone, so a
+    resumed run continues the same schedule."""
+    total = max(1, total_steps)
+    warmup = max(1, int(warmup_fraction * total))
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+    return peak * (final_fraction + (1.0 - final_fraction) * cosine)
 
 
 class Objective(ABC):

@@ -7,14 +7,13 @@ from the step number each update, so a resumed run continues the same schedule.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from opencomposer.models.transformer import KVCache, Transformer
-from opencomposer.training.objectives import Objective
+from opencomposer.training.objectives import Objective, warmup_cosine_rate
 
 WARMUP_FRACTION = 0.05
 FINAL_RATE_FRACTION = 0.1
@@ -59,12 +58,13 @@ class LanguageModel(Objective):
 
     def rate_at(self, step: int) -> float:
         """The learning rate of update `step` (counted from 0)."""
-        warmup = max(1, int(WARMUP_FRACTION * self.total_steps))
-        if step < warmup:
-            return self.learning_rate * (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, self.total_steps - warmup))
-        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
-        return self.learning_rate * (FINAL_RATE_FRACTION + (1.0 - FINAL_RATE_FRACTION) * cosine)
+        return warmup_cosine_rate(
+            step,
+            self.total_steps,
+            self.learning_rate,
+            warmup_fraction=WARMUP_FRACTION,
+            final_fraction=FINAL_RATE_FRACTION,
+        )
 
     def train_step(self, batches: Sequence[torch.Tensor], step: int) -> dict[str, float]:
         """One AdamW update on a batch of (B, T + 1) token ids; returns the loss per token (nats)."""

@@ -5,9 +5,12 @@ the mean cross-entropy of the hidden cells given the visible ones::
 
     loss = - 1 / |C| * sum_{(v, t) in C} log p(x_{v,t} | x_{not C})
 
-Averaging over hidden cells (rather than summing) is Coconet's reweighting: every mask size counts the
-same, so the network learns to fill in a single cell as well as a whole empty piece. Masks come in three
-kinds, one per window, drawn with equal odds:
+and a batch's loss is the mean of its pieces' losses. Averaging over each piece's own hidden cells
+(rather than over all the batch's hidden cells at once) is Coconet's reweighting: every mask size counts
+the same, so the network learns to fill in a single cell as well as a whole empty piece. Pooling the
+cells instead lets a piece with 500 hidden cells outweigh one with 5 a hundredfold, and a network so
+trained stays poor exactly where the likelihood evaluation and the last Gibbs iterations need it, with
+nearly every cell known. Masks come in three kinds, one per window, drawn with equal odds:
 
 - orderless: a uniformly drawn number of cells in ``1..V*T``, then a uniformly drawn set of that size,
   as orderless NADE trains (this is what the likelihood evaluation assumes);
@@ -24,7 +27,7 @@ from torch import nn
 from torch.nn import functional
 
 from opencomposer.models.arcnn import Arcnn, classes_to_rolls, gibbs_sample, rolls_to_classes
-from opencomposer.training.objectives import Objective
+from opencomposer.training.objectives import Objective, warmup_cosine_rate
 
 MASK_KINDS = 3
 EVAL_ITERATIONS = 32
@@ -61,13 +64,24 @@ class MaskedCells(Objective):
     model
         The network.
     learning_rate
-        Of its Adam optimizer.
+        Peak learning rate of its Adam optimizer.
+    total_steps
+        Steps of the whole run: the rate warms up over the first 5 % of them and then decays along a cosine
+        to a tenth of the peak (`warmup_cosine_rate`). None keeps it at `learning_rate` throughout.
     """
 
-    def __init__(self, model: Arcnn, *, learning_rate: float = 1e-3) -> None:
+    def __init__(self, model: Arcnn, *, learning_rate: float = 1e-3, total_steps: int | None = None) -> None:
         super().__init__()
         self.model = model
+        self.learning_rate = learning_rate
+        self.total_steps = total_steps
         self.optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+
+    def rate_at(self, step: int) -> float:
+        """The learning rate of update `step` (counted from 0)."""
+        if self.total_steps is None:
+            return self.learning_rate
+        return warmup_cosine_rate(step, self.total_steps, self.learning_rate)
 
     def modules(self) -> dict[str, nn.Module]:
         """The network."""
@@ -78,10 +92,13 @@ class MaskedCells(Objective):
         return {"arcnn": self.optimizer}
 
     def loss(self, classes: torch.Tensor, hidden: torch.Tensor, model: nn.Module | None = None) -> torch.Tensor:
-        """Mean cross-entropy of the hidden cells of `classes` (B, V, T) given the others."""
+        """Cross-entropy of the hidden cells of `classes` (B, V, T) given the others: each piece's mean, averaged."""
         net = model if model is not None else self.model
         logits = net(classes, ~hidden)  # (B, V, T, K)
-        return functional.cross_entropy(logits[hidden], classes[hidden])
+        cells = functional.cross_entropy(logits.flatten(0, 2), classes.flatten(), reduction="none")
+        hidden_f = hidden.flatten(1).to(cells.dtype)  # (B, V * T)
+        per_piece = (cells.reshape(hidden_f.shape) * hidden_f).sum(dim=1) / hidden_f.sum(dim=1).clamp(min=1.0)
+        return per_piece.mean()
 
     def train_step(self, batches: Sequence[torch.Tensor], step: int) -> dict[str, float]:
         """One Adam update on one batch of windows (B, voices, steps, pitches)."""
@@ -90,11 +107,14 @@ class MaskedCells(Objective):
         hidden = random_masks(*classes.shape).to(classes.device)
         net = self.training_module("arcnn")
         net.train()
+        rate = self.rate_at(step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = rate
         loss = self.loss(classes, hidden, net)
         self.optimizer.zero_grad(set_to_none=True)
         torch.autograd.backward(loss)
         self.optimizer.step()
-        return {"loss": float(loss.detach())}
+        return {"loss": float(loss.detach()), "learning_rate": rate}
 
     @torch.no_grad()
     def sample(self, batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
