@@ -123,8 +123,10 @@ PARALLELS = Param(
     "teaching asks; allow: every note comes from the model alone, parallels and all.",
     choices=("avoid", "allow"),
 )
-PARALLEL_PENALTY = {"avoid": 6.0, "allow": 0.0}
-"""Nats taken from a note's logit for each parallel fifth or octave it would make (`gibbs_sample`)."""
+PARALLEL_PENALTY = {"avoid": 10.0, "allow": 0.0}
+"""Nats taken from a note's logit for each parallel fifth or octave it would make (`gibbs_sample`). Chosen
+on 20 chorales of the jsb-satb valid split with bach-arcnn: 6 nats left parallel octaves at 3.7 times
+Bach's rate there, 10 left none and fifths below his, at the same similarity index."""
 START_BAR = Param(
     "start_bar",
     "int",
