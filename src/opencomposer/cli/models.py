@@ -71,9 +71,10 @@ def evaluate(
 
     Reports the quality bars: in-scale ratio and empty-bar rate within 0.05 of the dataset's, tonal distance
     between melody and accompaniment below that of randomly re-paired pieces, similarity index at least 0.7.
-    An edit (AR-CNN) model harmonizes the pieces' top voices instead, and also reports its framewise NLL; an
-    extend (Transformer) model continues the held-out pieces' first 8 bars by 30 seconds (test split, else
-    valid) and is measured against their real next 30 seconds.
+    An edit (AR-CNN) model harmonizes the pieces' top voices instead, once with parallels avoided (the
+    default) and once allowed (the network alone), and also reports its framewise NLL; an extend
+    (Transformer) model continues the held-out pieces' first 8 bars by 30 seconds (test split, else valid)
+    and is measured against their real next 30 seconds.
     """
     from opencomposer.cli.train import evaluation_table
     from opencomposer.training.evaluation import evaluate_accompaniment, record_evaluation
