@@ -301,7 +301,7 @@ def gibbs_sample(
             logits = model(state[None], ~masked[None])[0][masked] / temperature  # (M, K)
             if parallel_penalty:
                 voice, step = masked.nonzero(as_tuple=True)
-                logits = logits - parallel_penalty * parallel_counts(state, voice, step, logits.shape[-1] - 1)
+                logits = logits - parallel_penalty * parallel_counts(state, voice, step, model.config.rest_class)
             probabilities = torch.softmax(logits, dim=-1)  # (M, K)
             state[masked] = torch.multinomial(probabilities, 1, generator=generator)[:, 0]
         if project is not None:
