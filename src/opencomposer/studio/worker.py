@@ -8,6 +8,11 @@ resumed from its last checkpoint), installs the model into the user's models and
 
 SIGTERM (the studio's stop) makes the trainer write a checkpoint and the worker exit with status
 `EXIT_STOPPED`. So does the death of the studio that started it, noticed within a second.
+
+Python raises the stop's KeyboardInterrupt wherever the main thread happens to be. When that is a weakref
+callback or a finaliser run by the garbage collector, Python prints "Exception ignored" and drops it, and
+the job would train on, ``stopping`` for ever. So the stop is also remembered, and `stop_at_next_step`, a
+sink of the run's events, raises it again at the next step the trainer reports.
 """
 
 from __future__ import annotations
@@ -25,21 +30,35 @@ from types import FrameType
 from typing import Any
 
 from opencomposer.errors import OpenComposerError
+from opencomposer.training.events import Event
 
 EXIT_DONE, EXIT_FAILED, EXIT_USER_ERROR, EXIT_STOPPED = 0, 1, 2, 3
 PARENT_CHECK_SECONDS = 1.0
+_stop_asked = threading.Event()
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     # Only the first signal interrupts: a second one must not cut the checkpoint being written.
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if _stop_asked.is_set():
+        return
+    _stop_asked.set()
     raise KeyboardInterrupt
+
+
+def stop_at_next_step(event: Event) -> None:
+    """A sink of the run's events: once a stop was asked, interrupt at the next step (the first may have been lost).
+
+    Only "step" events raise, so the checkpoint and "failed" events of the stop itself pass.
+    """
+    if _stop_asked.is_set() and event.kind == "step":
+        raise KeyboardInterrupt
 
 
 def _watch_parent(parent_pid: int) -> None:
     while True:
         time.sleep(PARENT_CHECK_SECONDS)
         if os.getppid() != parent_pid:
+            _stop_asked.set()
             _thread.interrupt_main()
             return
 
@@ -67,6 +86,7 @@ def run(job_dir: Path) -> int:
             preset=spec["preset"],
             name=spec["model_name"],
             hyperparameters=spec["hyperparameters"],
+            sinks=[stop_at_next_step],
             device=spec["device"],
             command=f"opencomposer studio (training job {spec['job_id']})",
             install=True,
