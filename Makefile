@@ -58,8 +58,8 @@ studio: $(STAMP) web | system-deps
 	$(VENV)/bin/opencomposer studio $(STUDIO_ARGS)
 
 lint: $(STAMP) web/node_modules/.package-lock.json
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 	cd web && npm run --silent lint
 
 typecheck: $(STAMP)

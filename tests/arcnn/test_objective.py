@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 import torch
 
 from opencomposer.models.arcnn import Arcnn, ArcnnConfig, classes_to_rolls
-from opencomposer.training.objectives.masked import MaskedCells, random_masks
+from opencomposer.training.objectives.masked import MASK_KINDS, MaskedCells, random_masks
 
 CONFIG = ArcnnConfig(voices=4, pitches=12, channels=16, blocks=2, dilation_cycle=2)
 
@@ -18,6 +19,29 @@ def test_every_mask_hides_at_least_one_cell_and_some_hide_whole_voices() -> None
     assert bool(masks.flatten(1).any(dim=1).all())
     whole_voice = (masks.all(dim=2) | ~masks.any(dim=2)).all(dim=1)
     assert 50 < int(whole_voice.sum()) < 300
+
+
+def test_frame_masks_hide_whole_steps_or_steps_with_some_voices_shown_again() -> None:
+    masks = random_masks(400, 4, 16, torch.Generator().manual_seed(1), kinds=["frames"])
+    assert bool(masks.flatten(1).any(dim=1).all())
+    touched = masks.any(dim=1)  # (B, T): steps with at least one hidden cell
+    whole = (masks.all(dim=1) == touched).all(dim=1)  # every touched step hidden in all its voices
+    assert 150 < int(whole.sum()) < 350  # half the windows hide whole frames, some others too by chance
+    partial = ~whole
+    assert int(partial.sum()) > 50
+    # The hidden steps are drawn in number uniformly: some windows hide one step, some nearly all.
+    counts = touched.sum(dim=1)
+    assert int(counts.min()) <= 2 and int(counts.max()) >= 15
+
+
+def test_mask_kinds_can_be_chosen_and_an_unknown_kind_is_refused() -> None:
+    masks = random_masks(200, 4, 16, torch.Generator().manual_seed(2), kinds=["voices"])
+    assert bool((masks.all(dim=2) | ~masks.any(dim=2)).all())
+    assert set(MASK_KINDS) == {"orderless", "voices", "span", "frames"}
+    with pytest.raises(ValueError, match="not chords"):
+        random_masks(2, 4, 16, kinds=["chords"])
+    with pytest.raises(ValueError, match="not none"):
+        random_masks(2, 4, 16, kinds=[])
 
 
 def test_the_loss_falls_on_a_small_batch() -> None:

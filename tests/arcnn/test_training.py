@@ -12,7 +12,7 @@ from opencomposer.data import registry as data_registry
 from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot
 from opencomposer.data.windows import WindowSpec
 from opencomposer.errors import ParameterError, UnknownNameError
-from opencomposer.models.arcnn import Arcnn, ArcnnConfig
+from opencomposer.models.arcnn import Arcnn, ArcnnConfig, piece_nll
 from opencomposer.registry import get_model, models_dir
 from opencomposer.techniques.edit import Edit
 from opencomposer.training.architectures import get_architecture, list_architectures
@@ -22,7 +22,6 @@ from opencomposer.training.arcnn import (
     evaluate_edit_model,
     evaluate_harmonization,
     framewise_nll,
-    piece_nll,
     plan_arcnn,
     train_arcnn,
 )

@@ -15,6 +15,9 @@ network copies a held note from the next step with one small kernel, the folded 
 voice's pitch through its whole stack; an optional direct convolution from the input cells to the logits
 (`ArcnnConfig.direct_steps`) gives it that shortcut back.
 
+`piece_nll` measures the negative log-likelihood of a piece under one random ordering, as Coconet's
+framewise evaluation does.
+
 `gibbs_sample` is Coconet's annealed blocked Gibbs sampler (Yao et al. 2014): at iteration ``n`` of
 ``N`` each cell the caller lets change is masked with probability
 ``max(p_min, p_max - n * (p_max - p_min) / (eta * N))`` and redrawn from the network given the rest.
@@ -309,6 +312,58 @@ def gibbs_sample(
         if on_iteration is not None:
             on_iteration(iteration, state)
     return state
+
+
+NLL_BATCH = 256
+"""Predictions per network call in `piece_nll`."""
+
+
+@torch.no_grad()
+def piece_nll(model: Arcnn, classes: torch.Tensor, generator: torch.Generator, *, batch: int = NLL_BATCH) -> float:
+    """-log p(piece) in nats under one random ordering, as Coconet's framewise evaluation draws it.
+
+    The ordering visits the frames (steps) in a random order and, inside each frame, the voices in a
+    random order: each voice of each frame is predicted from every frame visited before it and the
+    voices of its own frame already visited. A cell depends only on the steps within half the network's
+    receptive field, so each prediction runs on that stretch of the piece alone, which is exact.
+
+    Parameters
+    ----------
+    model
+        The network, in eval mode; it runs on the device of its parameters.
+    classes
+        (voices, steps) the piece.
+    generator
+        A CPU generator; it draws the ordering, so the value is the same on any device up to rounding.
+    batch
+        Predictions per network call.
+    """
+    voices, steps = classes.shape
+    frame_rank = torch.argsort(torch.randperm(steps, generator=generator))  # (T,) position of each frame
+    voice_rank = torch.argsort(torch.stack([torch.randperm(voices, generator=generator) for _ in range(steps)]), 1)
+    length = min(steps, model.config.receptive_field_steps)
+    half = length // 2
+    queries_t = torch.arange(steps).repeat_interleave(voices)  # (Q,) the frame of each query
+    queries_v = torch.arange(voices).repeat(steps)  # (Q,) the voice predicted
+    device = next(model.parameters()).device
+    classes = classes.cpu()
+    total = 0.0
+    for first in range(0, len(queries_t), batch):
+        t = queries_t[first : first + batch]
+        v = queries_v[first : first + batch]
+        starts = (t - half).clamp(0, steps - length)  # (B,)
+        positions = starts[:, None] + torch.arange(length)[None]  # (B, L)
+        crop = classes[:, positions].permute(1, 0, 2)  # (B, V, L)
+        earlier_frames = frame_rank[positions] < frame_rank[t][:, None]  # (B, L)
+        known = earlier_frames[:, None, :].expand(-1, voices, -1).clone()
+        same_frame = positions == t[:, None]  # (B, L)
+        earlier_voices = voice_rank[t] < voice_rank[t, v][:, None]  # (B, V)
+        known |= same_frame[:, None, :] & earlier_voices[:, :, None]
+        logits = model(crop.to(device), known.to(device))  # (B, V, L, K)
+        rows = torch.arange(len(t), device=device)
+        chosen = logits[rows, v.to(device), (t - starts).to(device)].float()  # (B, K)
+        total -= float(torch.log_softmax(chosen, dim=-1)[rows, classes[v, t].to(device)].sum())
+    return total
 
 
 def rolls_to_classes(rolls: torch.Tensor) -> torch.Tensor:

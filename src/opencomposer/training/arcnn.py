@@ -31,7 +31,7 @@ from opencomposer.data.registry import Dataset, Piece, TrackSlot, get_dataset
 from opencomposer.data.windows import PreparedDataset, WindowSpec, prepare
 from opencomposer.errors import DatasetError, ParameterError, TrainingError, UnknownNameError
 from opencomposer.models import count_parameters
-from opencomposer.models.arcnn import Arcnn, ArcnnConfig, rolls_to_classes
+from opencomposer.models.arcnn import Arcnn, ArcnnConfig, piece_nll, rolls_to_classes
 from opencomposer.music.pianoroll import RollSpec, to_roll
 from opencomposer.music.score import Score
 from opencomposer.registry import ModelCard, ModelEntry, check_model_name, save_model
@@ -92,18 +92,20 @@ PRESETS: dict[str, ArcnnPreset] = {
             description="Edits, harmonizes and inpaints four-voice music like a Bach chorale (SATB, 16th notes).",
             dataset="jsb-satb",
             window=WindowSpec(roll=COCONET_ROLL, bars=8, hop_bars=2, transpose=(-5, 6)),
-            model=ArcnnConfig(voices=4, pitches=COCONET_ROLL.n_pitches, channels=128, blocks=8, direct_steps=5),
+            model=ArcnnConfig(voices=4, pitches=COCONET_ROLL.n_pitches, channels=192, blocks=12, direct_steps=5),
             training={
-                "batch_size": 32,
+                "batch_size": 128,
                 "learning_rate": 1e-3,
-                "steps": 9000,
+                "steps": 11700,
                 "eval_every": 1000,
                 "checkpoint_every": 500,
             },
         ),
     )
 }
-"""The named presets: that of the shipped `bach-arcnn` model."""
+"""The named presets: that of the shipped `bach-arcnn` model (trained on a GPU by `scripts/arcnn_gpu.py` with the
+same network, objective and hyperparameters, drawing its windows on every beat rather than every 2 bars;
+on a 2-core CPU this preset takes about a day, so pass ``--device cuda`` or fewer ``--steps``)."""
 
 
 def get_preset(name: str) -> ArcnnPreset:
@@ -323,57 +325,12 @@ def _evaluation_windows(prepared: PreparedDataset) -> npt.NDArray[np.uint8]:
 COCONET_NLL_16TH = 0.57
 """Coconet's framewise NLL of the JSB test split at 16th-note resolution, random orderings, nats per frame
 (Huang et al. 2017, "Counterpoint by Convolution", Table 1)."""
-NLL_BATCH = 256
 
 
 def piece_classes(score: Score, roll: RollSpec, voices: int) -> torch.Tensor:
     """A piece's first `voices` tracks as (voices, steps) classes on `roll` (highest pitch per voice, else rest)."""
     rolls = torch.from_numpy(to_roll(score.with_tracks(list(score.tracks[:voices])), roll) > 0)
     return rolls_to_classes(rolls[None])[0]
-
-
-@torch.no_grad()
-def piece_nll(model: Arcnn, classes: torch.Tensor, generator: torch.Generator) -> float:
-    """-log p(piece) in nats under one random ordering, as Coconet's framewise evaluation draws it.
-
-    The ordering visits the frames (steps) in a random order and, inside each frame, the voices in a
-    random order: each voice of each frame is predicted from every frame visited before it and the
-    voices of its own frame already visited. A cell depends only on the steps within half the network's
-    receptive field, so each prediction runs on that stretch of the piece alone, which is exact.
-
-    Parameters
-    ----------
-    model
-        The network, in eval mode.
-    classes
-        (voices, steps) the piece.
-    generator
-        Draws the ordering.
-    """
-    voices, steps = classes.shape
-    frame_rank = torch.argsort(torch.randperm(steps, generator=generator))  # (T,) position of each frame
-    voice_rank = torch.argsort(torch.stack([torch.randperm(voices, generator=generator) for _ in range(steps)]), 1)
-    length = min(steps, model.config.receptive_field_steps)
-    half = length // 2
-    queries_t = torch.arange(steps).repeat_interleave(voices)  # (Q,) the frame of each query
-    queries_v = torch.arange(voices).repeat(steps)  # (Q,) the voice predicted
-    total = 0.0
-    for first in range(0, len(queries_t), NLL_BATCH):
-        t = queries_t[first : first + NLL_BATCH]
-        v = queries_v[first : first + NLL_BATCH]
-        starts = (t - half).clamp(0, steps - length)  # (B,)
-        positions = starts[:, None] + torch.arange(length)[None]  # (B, L)
-        crop = classes[:, positions].permute(1, 0, 2)  # (B, V, L)
-        earlier_frames = frame_rank[positions] < frame_rank[t][:, None]  # (B, L)
-        known = earlier_frames[:, None, :].expand(-1, voices, -1).clone()
-        same_frame = positions == t[:, None]  # (B, L)
-        earlier_voices = voice_rank[t] < voice_rank[t, v][:, None]  # (B, V)
-        known |= same_frame[:, None, :] & earlier_voices[:, :, None]
-        logits = model(crop, known)  # (B, V, L, K)
-        rows = torch.arange(len(t))
-        chosen = logits[rows, v, t - starts]  # (B, K)
-        total -= float(torch.log_softmax(chosen, dim=-1)[rows, classes[v, t]].sum())
-    return total
 
 
 def framewise_nll(

@@ -10,12 +10,18 @@ and a batch's loss is the mean of its pieces' losses. Averaging over each piece'
 the same, so the network learns to fill in a single cell as well as a whole empty piece. Pooling the
 cells instead lets a piece with 500 hidden cells outweigh one with 5 a hundredfold, and a network so
 trained stays poor exactly where the likelihood evaluation and the last Gibbs iterations need it, with
-nearly every cell known. Masks come in three kinds, one per window, drawn with equal odds:
+nearly every cell known. Masks come in four kinds, one per window, drawn with equal odds:
 
 - orderless: a uniformly drawn number of cells in ``1..V*T``, then a uniformly drawn set of that size,
-  as orderless NADE trains (this is what the likelihood evaluation assumes);
+  as orderless NADE trains;
 - voices: a random non-empty set of whole voices, as harmonizing a melody asks;
-- span: a random run of steps in a random non-empty set of voices, as inpainting bars asks.
+- span: a random run of steps in a random non-empty set of voices, as inpainting bars asks;
+- frames: a uniformly drawn number of whole steps (frames) hidden, as the framewise likelihood
+  evaluation reveals a piece frame by frame (`opencomposer.models.arcnn.piece_nll`); in half of these
+  windows each voice of a hidden frame is then shown again with odds drawn uniformly from [0, 1), as the
+  evaluation shows some voices of the frame it predicts. Each window is still a set of hidden cells and
+  its complement, so the objective stays orderless NADE's; this kind only spends some of the training
+  on the contexts the likelihood is measured in, where cell-scattered masks almost never give them.
 """
 
 from __future__ import annotations
@@ -29,14 +35,28 @@ from torch.nn import functional
 from opencomposer.models.arcnn import Arcnn, classes_to_rolls, gibbs_sample, rolls_to_classes
 from opencomposer.training.objectives import Objective, warmup_cosine_rate
 
-MASK_KINDS = 3
+MASK_KINDS = ("orderless", "voices", "span", "frames")
+"""The kinds of mask `random_masks` draws (see the module docstring)."""
 EVAL_ITERATIONS = 32
 
 
-def random_masks(batch: int, voices: int, steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """(batch, voices, steps) booleans, True where a cell is hidden; see the module docstring for the kinds."""
+def random_masks(
+    batch: int,
+    voices: int,
+    steps: int,
+    generator: torch.Generator | None = None,
+    kinds: Sequence[str] = MASK_KINDS,
+) -> torch.Tensor:
+    """(batch, voices, steps) booleans, True where a cell is hidden; see the module docstring for the kinds.
+
+    `kinds` names the kinds to draw from, with equal odds (default: all of `MASK_KINDS`).
+    """
+    unknown = sorted(set(kinds) - set(MASK_KINDS))
+    if unknown or not kinds:
+        raise ValueError(f"Mask kinds are some of {', '.join(MASK_KINDS)}, not {', '.join(unknown) or 'none'}.")
     cells = voices * steps
-    kinds = torch.randint(0, MASK_KINDS, (batch,), generator=generator)
+    drawn = torch.tensor([MASK_KINDS.index(kind) for kind in kinds])
+    kind_index = drawn[torch.randint(0, len(drawn), (batch,), generator=generator)]
     # Orderless: rank cells by a random key and hide the `size` lowest.
     sizes = torch.randint(1, cells + 1, (batch, 1), generator=generator)
     ranks = torch.rand((batch, cells), generator=generator).argsort(dim=1).argsort(dim=1)
@@ -52,8 +72,17 @@ def random_masks(batch: int, voices: int, steps: int, generator: torch.Generator
     positions = torch.arange(steps)[None]
     in_span = (positions >= starts) & (positions < starts + lengths)  # (B, T)
     span = whole_voices & in_span[:, None, :]
-    kind = kinds[:, None, None]
-    return torch.where(kind == 0, orderless, torch.where(kind == 1, whole_voices, span))
+    # Frames: hide a uniformly drawn number of whole steps; in half the windows show some of their voices again.
+    hidden_steps = torch.randint(1, steps + 1, (batch, 1), generator=generator)
+    step_ranks = torch.rand((batch, steps), generator=generator).argsort(dim=1).argsort(dim=1)
+    hidden_frames = (step_ranks < hidden_steps)[:, None, :].expand(batch, voices, steps)
+    shown_odds = torch.rand((batch, 1, 1), generator=generator) * (torch.rand((batch, 1, 1), generator=generator) < 0.5)
+    shown = torch.rand((batch, voices, steps), generator=generator) < shown_odds
+    frames = hidden_frames & ~shown
+    # A window whose every hidden cell was shown again hides its frames whole instead.
+    frames = torch.where(frames.flatten(1).any(dim=1)[:, None, None], frames, hidden_frames)
+    kind = kind_index[:, None, None]
+    return torch.where(kind == 0, orderless, torch.where(kind == 1, whole_voices, torch.where(kind == 2, span, frames)))
 
 
 class MaskedCells(Objective):
@@ -68,11 +97,21 @@ class MaskedCells(Objective):
     total_steps
         Steps of the whole run: the rate warms up over the first 5 % of them and then decays along a cosine
         to a tenth of the peak (`warmup_cosine_rate`). None keeps it at `learning_rate` throughout.
+    mask_kinds
+        The kinds of mask to train on (`MASK_KINDS`, all by default).
     """
 
-    def __init__(self, model: Arcnn, *, learning_rate: float = 1e-3, total_steps: int | None = None) -> None:
+    def __init__(
+        self,
+        model: Arcnn,
+        *,
+        learning_rate: float = 1e-3,
+        total_steps: int | None = None,
+        mask_kinds: Sequence[str] = MASK_KINDS,
+    ) -> None:
         super().__init__()
         self.model = model
+        self.mask_kinds = tuple(mask_kinds)
         self.learning_rate = learning_rate
         self.total_steps = total_steps
         self.optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
@@ -104,7 +143,8 @@ class MaskedCells(Objective):
         """One Adam update on one batch of windows (B, voices, steps, pitches)."""
         (batch,) = batches
         classes = rolls_to_classes(batch)
-        hidden = random_masks(*classes.shape).to(classes.device)
+        batch_size, voices, steps = classes.shape
+        hidden = random_masks(batch_size, voices, steps, kinds=self.mask_kinds).to(classes.device)
         net = self.training_module("arcnn")
         net.train()
         rate = self.rate_at(step)
