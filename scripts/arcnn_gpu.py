@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -39,6 +38,7 @@ import numpy as np
 import torch
 
 from opencomposer.models.arcnn import Arcnn, ArcnnConfig, classes_to_rolls, piece_nll
+from opencomposer.training.hardware import hardware_description
 from opencomposer.training.objectives.masked import MASK_KINDS, MaskedCells
 
 PITCHES = 46
@@ -53,11 +53,12 @@ def export(out: Path) -> None:
     """Write every split of `jsb-satb` as (voices, steps) class grids into one .npz (train_0, train_1, ...)."""
     from opencomposer.data.registry import get_dataset
     from opencomposer.training.arcnn import COCONET_ROLL, piece_classes
+    from opencomposer.training.evaluation import held_out_pieces
 
     arrays: dict[str, np.ndarray[Any, Any]] = {}
     source = get_dataset("jsb-satb")
     for split in ("train", "valid", "test"):
-        pieces = list(source.iter_pieces(split))
+        pieces = held_out_pieces(source, split)
         for index, piece in enumerate(pieces):
             arrays[f"{split}_{index}"] = piece_classes(piece.score, COCONET_ROLL, VOICES).numpy().astype(np.uint8)
         print(f"{split}: {len(pieces)} pieces")
@@ -100,13 +101,6 @@ def split_nll(model: Arcnn, pieces: Sequence[torch.Tensor], *, seed: int = 0) ->
     total = sum(piece_nll(model, piece, generator, batch=2048) for piece in pieces)
     model.train(was_training)
     return total / sum(piece.shape[1] for piece in pieces)
-
-
-def hardware(device: torch.device) -> str:
-    """The accelerator's name, or the CPU's thread count."""
-    if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)}; torch {torch.__version__}"
-    return f"CPU, {torch.get_num_threads()} torch threads; torch {torch.__version__}"
 
 
 def train(args: argparse.Namespace) -> None:
@@ -209,7 +203,7 @@ def train(args: argparse.Namespace) -> None:
         "test_nll": test_nll,
         "history": history,
         "wall_seconds": round(time.perf_counter() - began, 1),
-        "hardware": hardware(device),
+        "hardware": hardware_description(device.type),
     }
     (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=1))
     print(f"{args.name}: valid {best[0]:.3f} at step {best[1]}, test {test_nll:.3f}", flush=True)
@@ -240,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "export":
         export(args.out)
     else:
-        if math.isnan(args.minutes) or args.minutes <= 0:
+        if not args.minutes > 0:  # NaN too
             parser.error("--minutes must be positive")
         train(args)
 

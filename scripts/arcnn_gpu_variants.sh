@@ -14,15 +14,15 @@ mkdir -p "$OUTDIR"
 export PYTHONPATH=src PYTHONUNBUFFERED=1
 command -v nvidia-smi >/dev/null && nvidia-smi -L
 python3 -c "import torch, safetensors, numpy; print('torch', torch.__version__, torch.cuda.is_available())"
-run() { name=$1; shift; python3 scripts/arcnn_gpu.py train gpu/jsb-satb-classes.npz $RUNS --name "$name" --minutes "$MINUTES" --threads 3 --device "$DEVICE" "$@" ${EXTRA:-} > "$RUNS/$name.log" 2>&1; echo "$name exit $?"; }
+run() { name=$1; shift; python3 scripts/arcnn_gpu.py train gpu/jsb-satb-classes.npz "$RUNS" --name "$name" --minutes "$MINUTES" --threads 3 --device "$DEVICE" "$@" ${EXTRA:-} > "$RUNS/$name.log" 2>&1; echo "$name exit $?"; }
 run a-128x8-old --channels 128 --blocks 8 --kinds orderless,voices,span &
 run b-128x8 --channels 128 --blocks 8 &
 run c-192x12 --channels 192 --blocks 12 &
 run d-256x8 --channels 256 --blocks 8 &
 run e-192x12-old --channels 192 --blocks 12 --kinds orderless,voices,span &
 wait
-for f in $RUNS/*.log; do echo "== $f"; tail -n 12 "$f"; done
-cp $RUNS/*.safetensors "$OUTDIR"/ 2>/dev/null
+for f in "$RUNS"/*.log; do echo "== $f"; tail -n 12 "$f"; done
+cp "$RUNS"/*.safetensors "$OUTDIR"/ 2>/dev/null
 python3 - "$OUTDIR" "$RUNS" <<'PY'
 import json, pathlib, sys
 reports = {p.stem: json.loads(p.read_text()) for p in sorted(pathlib.Path(sys.argv[2]).glob('*.json'))}

@@ -6,5 +6,6 @@
 - `checkpoints`: resumable state in safetensors + JSON;
 - `evaluation`: fixed held-out windows measured during training;
 - `params`: the training hyperparameters, declared once;
+- `hardware`: the machine a run trains on, in words for model cards;
 - `gan`: presets, `train_gan` and `evaluate_accompaniment`.
 """

@@ -39,7 +39,7 @@ from opencomposer.techniques.base import ParamValue, validate_params
 from opencomposer.training.architectures import Architecture, PresetInfo
 from opencomposer.training.evaluation import HEADLINE_METRICS, WindowEvaluation, held_out_pieces
 from opencomposer.training.events import JsonLinesSink, Sink
-from opencomposer.training.gan import hardware_description
+from opencomposer.training.hardware import hardware_description
 from opencomposer.training.objectives.masked import MaskedCells
 from opencomposer.training.params import SCHEDULE_PARAMS, TRAINING_PARAMS
 from opencomposer.training.trainer import Trainer, TrainerConfig, TrainResult, steps_for_epochs

@@ -12,8 +12,6 @@ A run's folder holds ``events.jsonl``, ``checkpoints/`` (resume by running the s
 from __future__ import annotations
 
 import datetime
-import os
-import platform
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -45,6 +43,7 @@ from opencomposer.techniques.base import ParamValue, validate_params
 from opencomposer.training.architectures import Architecture, PresetInfo
 from opencomposer.training.evaluation import HEADLINE_METRICS, WindowEvaluation
 from opencomposer.training.events import JsonLinesSink, Sink
+from opencomposer.training.hardware import hardware_description
 from opencomposer.training.objectives.gan import LAB_BETAS, WganGp
 from opencomposer.training.params import GAN_PARAMS, SCHEDULE_PARAMS
 from opencomposer.training.trainer import Trainer, TrainerConfig, TrainResult, steps_for_epochs
@@ -440,26 +439,6 @@ def _max_polyphony(windows: npt.NDArray[np.uint8], generated: Sequence[int]) -> 
         counts = counts[counts > 0]
         limits.append(max(1, int(np.ceil(np.percentile(counts, POLYPHONY_PERCENTILE)))) if counts.size else 1)
     return limits
-
-
-def hardware_description(device: str = "auto") -> str:
-    """The machine a run trained on, for model cards: CPU or GPU model, cores and torch version."""
-    if device != "cpu" and torch.cuda.is_available():
-        processor = torch.cuda.get_device_name(0)
-    else:
-        processor = _cpu_model() or platform.processor() or platform.machine()
-    return (
-        f"{processor}; {os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads; torch {torch.__version__}"
-    )
-
-
-def _cpu_model() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return ""
 
 
 _ARCHITECTURE_TEXT = {

@@ -46,7 +46,7 @@ from opencomposer.techniques.extend import (
 )
 from opencomposer.training.architectures import Architecture, PresetInfo
 from opencomposer.training.events import JsonLinesSink, Sink
-from opencomposer.training.gan import hardware_description
+from opencomposer.training.hardware import hardware_description
 from opencomposer.training.objectives.lm import LanguageModel
 from opencomposer.training.params import SCHEDULE_PARAMS, TRAINING_PARAMS
 from opencomposer.training.trainer import Trainer, TrainerConfig, TrainResult, steps_for_epochs
