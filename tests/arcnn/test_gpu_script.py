@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from opencomposer.models.arcnn import Arcnn, ArcnnConfig, piece_nll
+from opencomposer.models.arcnn import Arcnn, ArcnnConfig, estimate_piece_nll, piece_nll
 from opencomposer.registry import load_weights
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "arcnn_gpu.py"
@@ -70,6 +70,10 @@ def test_a_short_run_writes_weights_the_project_loads_and_their_measured_nll(tmp
     generator = torch.Generator().manual_seed(0)
     expected = sum(piece_nll(model, piece, generator) for piece in test) / sum(piece.shape[1] for piece in test)
     assert report["test_nll"] == pytest.approx(expected, rel=1e-5)
+    generator = torch.Generator().manual_seed(0)
+    frames = sum(piece.shape[1] for piece in test)
+    coconet = sum(estimate_piece_nll(model, p, generator, estimator="coconet", orderings=5) for p in test) / frames
+    assert report["test_nll_coconet"] == pytest.approx(coconet, rel=1e-5)
 
 
 def test_a_run_needs_a_positive_time() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,11 +13,12 @@ from opencomposer.data import registry as data_registry
 from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot
 from opencomposer.data.windows import WindowSpec
 from opencomposer.errors import ParameterError, UnknownNameError
-from opencomposer.models.arcnn import Arcnn, ArcnnConfig, piece_nll
+from opencomposer.models.arcnn import Arcnn, ArcnnConfig, estimate_piece_nll, ordering_log_likelihoods, piece_nll
 from opencomposer.registry import get_model, models_dir
 from opencomposer.techniques.edit import Edit
 from opencomposer.training.architectures import get_architecture, list_architectures
 from opencomposer.training.arcnn import (
+    COCONET_NLL_16TH,
     PRESETS,
     ArcnnPreset,
     evaluate_edit_model,
@@ -123,12 +125,88 @@ def test_the_cropped_likelihood_equals_the_whole_piece_computation(tmp_path: Pat
     assert cropped == pytest.approx(whole, rel=1e-4)
 
 
+def test_coconets_estimator_replays_its_released_frame_evaluator(tmp_path: Path) -> None:
+    """Within a frame, the voices visited first are shown to the later ones as the network's argmax guesses."""
+    model = Edit(make_entry(tmp_path)).model
+    classes = torch.randint(0, model.config.classes, (4, model.config.receptive_field_steps + 7))
+    cropped = ordering_log_likelihoods(model, classes, torch.Generator().manual_seed(5), within_frame="argmax")
+    generator = torch.Generator().manual_seed(5)
+    voices, steps = classes.shape
+    frame_rank = torch.argsort(torch.randperm(steps, generator=generator))
+    order = torch.stack([torch.randperm(voices, generator=generator) for _ in range(steps)])
+    expected = torch.zeros(steps, voices)
+    with torch.no_grad():
+        for t in range(steps):  # Coconet's loop, one whole piece per frame, without crops
+            shown = classes.clone()
+            known = (frame_rank < frame_rank[t])[None, :].expand(voices, -1).clone()
+            for v in order[t].tolist():
+                scores = torch.log_softmax(model(shown[None], known[None])[0, v, t], dim=-1)
+                expected[t, v] = scores[classes[v, t]]
+                shown[v, t] = scores.argmax()
+                known[v, t] = True
+    assert torch.allclose(cropped, expected, atol=1e-4)
+    truth = ordering_log_likelihoods(model, classes, torch.Generator().manual_seed(5))
+    first = order[:, 0]
+    assert torch.allclose(truth[torch.arange(steps), first], cropped[torch.arange(steps), first])
+    assert -float(truth.sum()) == pytest.approx(piece_nll(model, classes, torch.Generator().manual_seed(5)))
+    with pytest.raises(ValueError, match="within_frame"):
+        ordering_log_likelihoods(model, classes, generator, within_frame="guess")
+
+
+def test_the_estimators_average_frames_or_pieces_over_orderings(tmp_path: Path) -> None:
+    model = Edit(make_entry(tmp_path)).model
+    classes = torch.randint(0, model.config.pitches, (4, 40))
+    classes[3, :10] = model.config.rest_class  # the bass rests for ten frames
+
+    def draws(within_frame: str) -> torch.Tensor:
+        generator = torch.Generator().manual_seed(2)
+        return torch.stack(
+            [ordering_log_likelihoods(model, classes, generator, within_frame=within_frame) for _ in range(3)]
+        )
+
+    exact = estimate_piece_nll(model, classes, torch.Generator().manual_seed(2), orderings=3)
+    whole = draws("truth").sum(dim=(1, 2))
+    assert exact == pytest.approx(-float(torch.logsumexp(whole, 0) - torch.log(torch.tensor(3.0))), rel=1e-5)
+    coconet = estimate_piece_nll(model, classes, torch.Generator().manual_seed(2), estimator="coconet", orderings=3)
+    guessed = draws("argmax")
+    guessed[:, :10, 3] = 0.0  # silent cells count as certain, as in Coconet's code
+    frames = torch.logsumexp(guessed.sum(dim=2), 0) - torch.log(torch.tensor(3.0))
+    assert coconet == pytest.approx(-float(frames.sum()), rel=1e-5)
+    with pytest.raises(ValueError, match="estimator"):
+        estimate_piece_nll(model, classes, torch.Generator(), estimator="best")
+
+
 def test_the_likelihood_report_is_per_frame(tmp_path: Path) -> None:
     report = framewise_nll(make_entry(tmp_path), "tiny-satb")
     assert report["pieces"] == 4 and report["frames"] == 4 * 4 * 16
     # An untrained network is close to uniform over 47 classes for each of 4 voices.
     assert report["nll_per_frame"] == pytest.approx(4 * torch.log(torch.tensor(47.0)).item(), rel=0.1)
     assert report["coconet_published"] == 0.57
+    assert report["estimator"] == "exact" and report["orderings"] == 1 and report["silent_cell_share"] == 0.0
+    as_coconet = framewise_nll(make_entry(tmp_path), "tiny-satb", estimator="coconet", limit=2)
+    assert as_coconet["orderings"] == 5 and as_coconet["pieces"] == 2
+    assert "most likely classes" in as_coconet["estimator_computes"]
+    with pytest.raises(ParameterError, match="orderings"):
+        framewise_nll(make_entry(tmp_path), "tiny-satb", orderings=0)
+    with pytest.raises(ParameterError, match="estimator"):
+        framewise_nll(make_entry(tmp_path), "tiny-satb", estimator="best")
+
+
+def test_models_nll_measures_one_estimator_from_the_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from opencomposer.cli import main
+
+    entry = make_entry(tmp_path)
+    out = tmp_path / "nll.json"
+    args = ["models", "nll", str(entry.card_path), "--dataset", "tiny-satb", "--estimator", "coconet"]
+    result = CliRunner().invoke(main, [*args, "--orderings", "2", "--limit", "1", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "nats per frame" in result.output and "Coconet published 0.57" in result.output
+    saved = json.loads(out.read_text())
+    assert saved["estimator"] == "coconet" and saved["orderings"] == 2 and saved["pieces"] == 1
+    refused = CliRunner().invoke(main, ["models", "nll", "bach-chorale-unet"])
+    assert refused.exit_code == 2 and "for edit models" in refused.output
 
 
 def test_the_harmonization_report_compares_with_bach(tmp_path: Path) -> None:
@@ -154,9 +232,17 @@ def test_the_model_report_also_measures_the_network_alone(tmp_path: Path) -> Non
     assert report["network_alone"]["params"]["parallels"] == "allow"
     assert set(report["network_alone"]["model"]) >= {"parallel_fifths", "parallel_octaves"}
     assert report["likelihood"]["pieces"] == 4
+    assert report["likelihood"]["estimator"] == "exact" and report["likelihood_coconet"]["estimator"] == "coconet"
+    met = report["likelihood_coconet"]["nll_per_frame"] <= COCONET_NLL_16TH
+    assert report["quality_bars"]["nll_as_low_as_coconet"] is met is False  # an untrained network is far off
     console = Console(width=200, record=True)
     console.print(edit_evaluation_table(report))
-    assert "parallel_octaves, parallels allowed" in console.export_text()
+    text = console.export_text()
+    assert "parallel_octaves, parallels allowed" in text and "NLL per frame, as Coconet measures" in text
+    quick = evaluate_edit_model(
+        make_entry(tmp_path), "tiny-satb", params={"iterations": 4}, limit=2, likelihood_as_coconet=False
+    )
+    assert "likelihood_coconet" not in quick and "nll_as_low_as_coconet" not in quick["quality_bars"]
 
 
 def test_an_arcnn_is_small_enough_to_ship() -> None:

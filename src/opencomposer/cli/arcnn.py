@@ -178,8 +178,13 @@ def edit_evaluation_table(report: dict[str, Any]) -> Table:
     blank = [""] if comparison else []
     likelihood = report.get("likelihood")
     if likelihood:
-        table.add_row("NLL, nats per 16th-note frame", _number(likelihood["nll_per_frame"]), "", *blank)
-        table.add_row("NLL of Coconet (published)", _number(likelihood["coconet_published"]), "", *blank)
+        table.add_row("NLL per 16th-note frame, exact", _number(likelihood["nll_per_frame"]), "", *blank)
+    as_coconet = report.get("likelihood_coconet")
+    if as_coconet:
+        table.add_row("NLL per frame, as Coconet measures", _number(as_coconet["nll_per_frame"]), "", *blank)
+    measured = likelihood or as_coconet
+    if measured:
+        table.add_row("NLL of Coconet (published)", _number(measured["coconet_published"]), "", *blank)
     alone = report.get("network_alone")
     if alone:
         for key in ("parallel_fifths", "parallel_octaves"):

@@ -15,8 +15,9 @@ network copies a held note from the next step with one small kernel, the folded 
 voice's pitch through its whole stack; an optional direct convolution from the input cells to the logits
 (`ArcnnConfig.direct_steps`) gives it that shortcut back.
 
-`piece_nll` measures the negative log-likelihood of a piece under one random ordering, as Coconet's
-framewise evaluation does.
+`ordering_log_likelihoods` scores every cell of a piece under one random ordering, as Coconet's
+framewise evaluation does; `piece_nll` sums it into the negative log-likelihood of the piece, and
+`estimate_piece_nll` averages several orderings exactly or as Coconet's released evaluation does.
 
 `gibbs_sample` is Coconet's annealed blocked Gibbs sampler (Yao et al. 2014): at iteration ``n`` of
 ``N`` each cell the caller lets change is masked with probability
@@ -28,6 +29,7 @@ distribution tilted by a counterpoint rule, ``p(x) * exp(-penalty * parallels(x)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -315,17 +317,32 @@ def gibbs_sample(
 
 
 NLL_BATCH = 256
-"""Predictions per network call in `piece_nll`."""
+"""Frames (one crop of the piece each) per network call in `ordering_log_likelihoods`."""
+
+
+WITHIN_FRAME = ("truth", "argmax")
+"""What a prediction sees of the voices of its own frame visited before it: the piece's own cells (the
+chain rule, an exact likelihood under the ordering) or the network's most likely class for each, as
+Coconet's released evaluation does (magenta ``coconet/lib_evaluation.py``, ``FrameEvaluator``)."""
 
 
 @torch.no_grad()
-def piece_nll(model: Arcnn, classes: torch.Tensor, generator: torch.Generator, *, batch: int = NLL_BATCH) -> float:
-    """-log p(piece) in nats under one random ordering, as Coconet's framewise evaluation draws it.
+def ordering_log_likelihoods(
+    model: Arcnn,
+    classes: torch.Tensor,
+    generator: torch.Generator,
+    *,
+    within_frame: str = "truth",
+    batch: int = NLL_BATCH,
+) -> torch.Tensor:
+    """The log-likelihood of every cell of a piece under one random ordering, drawn as Coconet's evaluation draws it.
 
     The ordering visits the frames (steps) in a random order and, inside each frame, the voices in a
     random order: each voice of each frame is predicted from every frame visited before it and the
-    voices of its own frame already visited. A cell depends only on the steps within half the network's
-    receptive field, so each prediction runs on that stretch of the piece alone, which is exact.
+    voices of its own frame already visited, which it sees as they are (``within_frame="truth"``) or as
+    the network's own most likely classes (``"argmax"``, Coconet's released code). A cell depends only on
+    the steps within half the network's receptive field, so each prediction runs on that stretch of the
+    piece alone, which is exact.
 
     Parameters
     ----------
@@ -335,35 +352,93 @@ def piece_nll(model: Arcnn, classes: torch.Tensor, generator: torch.Generator, *
         (voices, steps) the piece.
     generator
         A CPU generator; it draws the ordering, so the value is the same on any device up to rounding.
+    within_frame
+        One of `WITHIN_FRAME`.
     batch
-        Predictions per network call.
+        Frames per network call.
+
+    Returns
+    -------
+    torch.Tensor
+        (steps, voices) float32 on the CPU: log p of each cell's class given what the ordering showed.
     """
+    if within_frame not in WITHIN_FRAME:
+        raise ValueError(f"within_frame must be one of {WITHIN_FRAME}, not {within_frame!r}.")
     voices, steps = classes.shape
     frame_rank = torch.argsort(torch.randperm(steps, generator=generator))  # (T,) position of each frame
-    voice_rank = torch.argsort(torch.stack([torch.randperm(voices, generator=generator) for _ in range(steps)]), 1)
+    voice_order = torch.stack([torch.randperm(voices, generator=generator) for _ in range(steps)])  # (T, V)
     length = min(steps, model.config.receptive_field_steps)
     half = length // 2
-    queries_t = torch.arange(steps).repeat_interleave(voices)  # (Q,) the frame of each query
-    queries_v = torch.arange(voices).repeat(steps)  # (Q,) the voice predicted
     device = next(model.parameters()).device
     classes = classes.cpu()
-    total = 0.0
-    for first in range(0, len(queries_t), batch):
-        t = queries_t[first : first + batch]
-        v = queries_v[first : first + batch]
-        starts = (t - half).clamp(0, steps - length)  # (B,)
-        positions = starts[:, None] + torch.arange(length)[None]  # (B, L)
-        crop = classes[:, positions].permute(1, 0, 2)  # (B, V, L)
-        earlier_frames = frame_rank[positions] < frame_rank[t][:, None]  # (B, L)
-        known = earlier_frames[:, None, :].expand(-1, voices, -1).clone()
-        same_frame = positions == t[:, None]  # (B, L)
-        earlier_voices = voice_rank[t] < voice_rank[t, v][:, None]  # (B, V)
-        known |= same_frame[:, None, :] & earlier_voices[:, :, None]
-        logits = model(crop.to(device), known.to(device))  # (B, V, L, K)
-        rows = torch.arange(len(t), device=device)
-        chosen = logits[rows, v.to(device), (t - starts).to(device)].float()  # (B, K)
-        total -= float(torch.log_softmax(chosen, dim=-1)[rows, classes[v, t].to(device)].sum())
-    return total
+    seen = classes.t().clone()  # (T, V) what each frame's later voices are shown of its earlier ones
+    lls = torch.zeros(steps, voices)
+    for visit in range(voices):  # the visit-th voice of every frame; frames are independent of each other
+        for first in range(0, steps, batch):
+            t = torch.arange(first, min(first + batch, steps))
+            v = voice_order[t, visit]
+            starts = (t - half).clamp(0, steps - length)  # (B,)
+            positions = starts[:, None] + torch.arange(length)[None]  # (B, L)
+            crop = classes[:, positions].permute(1, 0, 2).clone()  # (B, V, L)
+            known = (frame_rank[positions] < frame_rank[t][:, None])[:, None, :].expand(-1, voices, -1).clone()
+            rows = torch.arange(len(t))
+            column = t - starts
+            for before in range(visit):
+                shown = voice_order[t, before]
+                known[rows, shown, column] = True
+                crop[rows, shown, column] = seen[t, shown]
+            logits = model(crop.to(device), known.to(device))  # (B, V, L, K)
+            device_rows = rows.to(device)
+            chosen = torch.log_softmax(logits[device_rows, v.to(device), column.to(device)].float(), dim=-1).cpu()
+            lls[t, v] = chosen[rows, classes[v, t]]
+            if within_frame == "argmax":
+                seen[t, v] = chosen.argmax(dim=-1)
+    return lls
+
+
+def piece_nll(model: Arcnn, classes: torch.Tensor, generator: torch.Generator, *, batch: int = NLL_BATCH) -> float:
+    """-log p(piece) in nats under one random ordering (`ordering_log_likelihoods` with the true cells shown)."""
+    return -float(ordering_log_likelihoods(model, classes, generator, batch=batch).sum())
+
+
+NLL_ESTIMATORS: dict[str, str] = {
+    "exact": (
+        "one random ordering of the frames and, in each frame, of the voices; every cell predicted from the "
+        "true cells visited before it (the chain rule: the exact log-likelihood of a distribution); with "
+        "several orderings, each piece's likelihoods are averaged (a mixture of orderings)"
+    ),
+    "coconet": (
+        "Coconet's released evaluation (magenta coconet lib_evaluation: FrameEvaluator in an "
+        "EnsemblingEvaluator of 5): random frame and voice orderings, the voices already visited in a frame "
+        "shown as the network's most likely classes, silent cells counted as certain, and each frame's "
+        "probability averaged over the orderings; not the likelihood of one distribution, and lower"
+    ),
+}
+"""The framewise estimators of `estimate_piece_nll` (and `opencomposer models nll`), with what each computes."""
+
+COCONET_ORDERINGS = 5
+"""Orderings Coconet's released evaluation averages each frame over (``--ensemble_size``, default 5)."""
+
+
+def estimate_piece_nll(
+    model: Arcnn, classes: torch.Tensor, generator: torch.Generator, *, estimator: str = "exact", orderings: int = 1
+) -> float:
+    """-log p of a piece's (voices, steps) `classes` in nats, by one of the `NLL_ESTIMATORS`.
+
+    ``exact`` averages the piece's likelihood over `orderings` orderings (a mixture of orderings);
+    ``coconet`` averages each frame's, with silent cells counted as certain
+    (`opencomposer.training.arcnn.framewise_nll` says more).
+    """
+    if estimator not in NLL_ESTIMATORS:
+        raise ValueError(f"The estimator must be one of {', '.join(NLL_ESTIMATORS)}, not {estimator!r}.")
+    within_frame = "argmax" if estimator == "coconet" else "truth"
+    draws = torch.stack(
+        [ordering_log_likelihoods(model, classes, generator, within_frame=within_frame) for _ in range(orderings)]
+    )  # (orderings, steps, voices)
+    if estimator == "coconet":
+        per_frame = draws.masked_fill(classes.t() == model.config.rest_class, 0.0).sum(dim=2)  # (orderings, steps)
+        return -float((torch.logsumexp(per_frame, dim=0) - math.log(orderings)).sum())
+    return -float(torch.logsumexp(draws.sum(dim=(1, 2)), dim=0) - math.log(orderings))
 
 
 def rolls_to_classes(rolls: torch.Tensor) -> torch.Tensor:
