@@ -24,7 +24,11 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_shipped_model_is_listed_with_its_card() -> None:
     entry = get_model("bach-arcnn")
     assert entry.shipped and entry.card.technique == "edit" and entry.size_bytes < 25e6
-    assert entry.card.metrics["held_out"]["likelihood"]["nll_per_frame"] > 0
+    held_out = entry.card.metrics["held_out"]
+    assert held_out["likelihood"]["estimator"] == "exact" and held_out["likelihood"]["nll_per_frame"] > 0
+    coconet = held_out["likelihood_coconet"]
+    assert coconet["estimator"] == "coconet" and coconet["orderings"] == 5 and coconet["pieces"] == 77
+    assert held_out["quality_bars"]["nll_as_low_as_coconet"] == (coconet["nll_per_frame"] <= 0.57)
     result = CliRunner().invoke(main, ["models", "list", "--technique", "edit"])
     assert result.exit_code == 0 and "bach-arcnn" in result.output
 
