@@ -300,6 +300,7 @@ def test_a_bad_window_spec_is_refused(kwargs, message):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_data")  # skips when ../shared/data is absent
 def test_jsb_keeps_its_published_split_and_transposes_its_training_windows():
     roll = RollSpec(4, 24, 108)  # JSB spans 43-96: room for a semitone either way everywhere
     plain = prepare(get_dataset("jsb"), WindowSpec(roll, bars=2))
@@ -312,6 +313,7 @@ def test_jsb_keeps_its_published_split_and_transposes_its_training_windows():
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_data")  # skips when ../shared/data is absent
 def test_deepcomposer_snippets_give_one_two_bar_window_each():
     prepared = prepare(get_dataset("deepcomposer-jsb"), WindowSpec(RollSpec(4, 24, 108), bars=2))
     assert n_windows(prepared) + prepared.stats.windows_skipped_empty_melody == 229
@@ -319,6 +321,7 @@ def test_deepcomposer_snippets_give_one_two_bar_window_each():
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_data")  # skips when ../shared/data is absent
 def test_real_tunes_split_by_piece_round_trip_and_stay_in_range_when_transposed():
     # Nottingham has no published split: its pieces are split by a hash of their ids.
     roll = RollSpec(4, 24, 108)
