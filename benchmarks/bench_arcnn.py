@@ -33,7 +33,7 @@ SAMPLING_REPEATS = 5
 ITERATIONS = 100
 AIM_SECONDS = 2.0
 COCONET_PIECES = 8
-"""Test chorales the bench measures as Coconet's evaluation does (5 orderings each: the whole split takes 40 min)."""
+"""Test chorales the bench measures as Coconet's evaluation does (5 orderings each: the whole split takes 56 min)."""
 
 
 def melody(bars: int) -> Score:

@@ -16,7 +16,7 @@ This is how the shipped `bach-arcnn` was trained (its card gives the exact comma
    masks, each piece's hidden cells weighted alike, warm-up and cosine learning rate) on random 8-bar
    windows of the training chorales, starting on any beat, in every transposition from -5 to +6
    semitones that keeps the voices in range. It measures the framewise NLL of the valid split
-   (`piece_nll`, one ordering, seed 0) a few times on the way, keeps the weights that scored best there,
+   (`estimate_piece_nll`, exact, one ordering, seed 0) a few times on the way, keeps the weights that scored best there,
    and finally measures those on the test split, exactly and as Coconet's released evaluation does (5
    orderings; its published 0.57 is measured that way). It writes ``OUT/NAME.safetensors`` and ``OUT/NAME.json``
    (the history, the sizes, the wall time, the hardware).
@@ -39,12 +39,11 @@ import numpy as np
 import torch
 
 from opencomposer.models.arcnn import (
-    COCONET_ORDERINGS,
+    DEFAULT_ORDERINGS,
     Arcnn,
     ArcnnConfig,
     classes_to_rolls,
     estimate_piece_nll,
-    piece_nll,
 )
 from opencomposer.training.hardware import hardware_description
 from opencomposer.training.objectives.masked import MASK_KINDS, MaskedCells
@@ -107,11 +106,11 @@ def split_nll(model: Arcnn, pieces: Sequence[torch.Tensor], *, seed: int = 0, es
     generator = torch.Generator().manual_seed(seed)
     was_training = model.training
     model.eval()
-    if estimator == "exact":
-        total = sum(piece_nll(model, piece, generator, batch=2048) for piece in pieces)
-    else:
-        orderings = COCONET_ORDERINGS
-        total = sum(estimate_piece_nll(model, p, generator, estimator=estimator, orderings=orderings) for p in pieces)
+    orderings = DEFAULT_ORDERINGS[estimator]
+    total = sum(
+        estimate_piece_nll(model, piece, generator, estimator=estimator, orderings=orderings, batch=2048)
+        for piece in pieces
+    )
     model.train(was_training)
     return total / sum(piece.shape[1] for piece in pieces)
 

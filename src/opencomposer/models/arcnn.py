@@ -379,7 +379,7 @@ def ordering_log_likelihoods(
             v = voice_order[t, visit]
             starts = (t - half).clamp(0, steps - length)  # (B,)
             positions = starts[:, None] + torch.arange(length)[None]  # (B, L)
-            crop = classes[:, positions].permute(1, 0, 2).clone()  # (B, V, L)
+            crop = classes[:, positions].permute(1, 0, 2)  # (B, V, L), a copy (advanced indexing)
             known = (frame_rank[positions] < frame_rank[t][:, None])[:, None, :].expand(-1, voices, -1).clone()
             rows = torch.arange(len(t))
             column = t - starts
@@ -419,21 +419,33 @@ NLL_ESTIMATORS: dict[str, str] = {
 COCONET_ORDERINGS = 5
 """Orderings Coconet's released evaluation averages each frame over (``--ensemble_size``, default 5)."""
 
+DEFAULT_ORDERINGS = {"exact": 1, "coconet": COCONET_ORDERINGS}
+"""Orderings per piece each of the `NLL_ESTIMATORS` is measured with unless told otherwise."""
+
 
 def estimate_piece_nll(
-    model: Arcnn, classes: torch.Tensor, generator: torch.Generator, *, estimator: str = "exact", orderings: int = 1
+    model: Arcnn,
+    classes: torch.Tensor,
+    generator: torch.Generator,
+    *,
+    estimator: str = "exact",
+    orderings: int = 1,
+    batch: int = NLL_BATCH,
 ) -> float:
     """-log p of a piece's (voices, steps) `classes` in nats, by one of the `NLL_ESTIMATORS`.
 
     ``exact`` averages the piece's likelihood over `orderings` orderings (a mixture of orderings);
     ``coconet`` averages each frame's, with silent cells counted as certain
-    (`opencomposer.training.arcnn.framewise_nll` says more).
+    (`opencomposer.training.arcnn.framewise_nll` says more). `batch` is frames per network call.
     """
     if estimator not in NLL_ESTIMATORS:
         raise ValueError(f"The estimator must be one of {', '.join(NLL_ESTIMATORS)}, not {estimator!r}.")
     within_frame = "argmax" if estimator == "coconet" else "truth"
     draws = torch.stack(
-        [ordering_log_likelihoods(model, classes, generator, within_frame=within_frame) for _ in range(orderings)]
+        [
+            ordering_log_likelihoods(model, classes, generator, within_frame=within_frame, batch=batch)
+            for _ in range(orderings)
+        ]
     )  # (orderings, steps, voices)
     if estimator == "coconet":
         per_frame = draws.masked_fill(classes.t() == model.config.rest_class, 0.0).sum(dim=2)  # (orderings, steps)

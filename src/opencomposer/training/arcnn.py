@@ -32,7 +32,7 @@ from opencomposer.data.windows import PreparedDataset, WindowSpec, prepare
 from opencomposer.errors import DatasetError, ParameterError, TrainingError, UnknownNameError
 from opencomposer.models import count_parameters
 from opencomposer.models.arcnn import (
-    COCONET_ORDERINGS,
+    DEFAULT_ORDERINGS,
     NLL_ESTIMATORS,
     Arcnn,
     ArcnnConfig,
@@ -374,7 +374,7 @@ def framewise_nll(
     if estimator not in NLL_ESTIMATORS:
         raise ParameterError(f"The estimator must be one of {', '.join(NLL_ESTIMATORS)}, not {estimator!r}.")
     if orderings is None:
-        orderings = COCONET_ORDERINGS if estimator == "coconet" else 1
+        orderings = DEFAULT_ORDERINGS[estimator]
     if orderings < 1:
         raise ParameterError(f"orderings must be at least 1, not {orderings}.")
     technique = Edit(entry)
