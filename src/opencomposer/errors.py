@@ -68,3 +68,7 @@ class AudioUnavailableError(OpenComposerError):
 
 class StudioConfigError(OpenComposerError):
     """The studio cannot start with the settings given (such as a public address without a token)."""
+
+
+class LimitExceededError(OpenComposerError):
+    """A request is within every parameter's range but past one of the studio's budgets (time, length, memory)."""

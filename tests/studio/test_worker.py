@@ -17,8 +17,10 @@ from opencomposer.training.events import Event
 @pytest.fixture(autouse=True)
 def no_stop_asked() -> Iterator[None]:
     worker._stop_asked.clear()
+    worker._stop_raised.clear()
     yield
     worker._stop_asked.clear()
+    worker._stop_raised.clear()
 
 
 def test_a_stop_dropped_inside_a_finaliser_is_raised_again_at_the_next_step(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -168,6 +168,17 @@ export interface Status {
   jobs_running: number;
   jobs_queued: number;
   max_jobs: number;
+  limits: Limits;
+}
+
+/** The studio's budgets: past one, a request gets a sentence saying which. */
+export interface Limits {
+  max_generation_seconds: number | null;
+  max_composition_seconds: number;
+  max_melody_bars: number;
+  max_melody_notes: number;
+  max_melody_bytes: number;
+  max_parse_seconds: number;
 }
 
 /** A request that failed: `message` is the sentence to show the user. */

@@ -30,7 +30,14 @@ SHUTDOWN_GRACE_SECONDS = 5
 @click.option(
     "--token",
     default=None,
-    help="Secret every request must carry (also $OPENCOMPOSER_TOKEN); required with a --host other than 127.0.0.1.",
+    help="Secret every request must carry (also $OPENCOMPOSER_TOKEN); required with a --host other than 127.0.0.1. "
+    "Prefer --token-file or the environment: an argument shows in the process list.",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A file whose first line is the token (also $OPENCOMPOSER_TOKEN_FILE).",
 )
 @click.option("--database-url", default=None, help="A SQLAlchemy database URL (default: SQLite in the home folder).")
 @click.option(
@@ -44,7 +51,14 @@ SHUTDOWN_GRACE_SECONDS = 5
     help="Run training jobs in this process; with several studio processes on one database, only one may.",
 )
 def studio(
-    host: str, port: int, home: Path | None, token: str | None, database_url: str | None, max_jobs: int, run_jobs: bool
+    host: str,
+    port: int,
+    home: Path | None,
+    token: str | None,
+    token_file: Path | None,
+    database_url: str | None,
+    max_jobs: int,
+    run_jobs: bool,
 ) -> None:
     """Start the studio: open the address it prints in a browser; the API is described at /docs."""
     import uvicorn
@@ -52,7 +66,14 @@ def studio(
     from opencomposer.studio.server.app import create_app
 
     settings = Settings.from_environment(
-        home=home, host=host, port=port, token=token, database_url=database_url, max_jobs=max_jobs, run_jobs=run_jobs
+        home=home,
+        host=host,
+        port=port,
+        token=token,
+        token_file=token_file,
+        database_url=database_url,
+        max_jobs=max_jobs,
+        run_jobs=run_jobs,
     )
     app = create_app(settings)
     shown = f"[{host}]" if ":" in host else host

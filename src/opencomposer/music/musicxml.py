@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 from pathlib import Path
+from typing import IO
 
 import music21
 
@@ -20,6 +22,12 @@ from opencomposer.errors import ScoreFileError
 from opencomposer.music.score import DEFAULT_RESOLUTION, DEFAULT_TEMPO_QPM, Note, Score, Track
 
 MUSICXML_SUFFIXES = (".mxl", ".musicxml", ".xml")
+MAX_XML_BYTES = 64 * 2**20
+"""The most MusicXML text `read_musicxml` decompresses from an `.mxl` (the largest OpenScore quartet holds 11 MB)."""
+MAX_ARCHIVE_ENTRIES = 256
+_CHUNK_BYTES = 2**20
+# A <note> element (not <notehead>, <notations>, <notes>...): rests are notes in MusicXML too.
+_NOTE_ELEMENT = re.compile(rb"<note[\s>/]")
 RESOLUTION = DEFAULT_RESOLUTION
 DEFAULT_VELOCITY = 80
 # music21 splits a part with several staves into PartStaff objects with ids "<part id>-Staff<n>".
@@ -48,6 +56,8 @@ def read_musicxml(path: str | os.PathLike[str]) -> Score:
     source = Path(path)
     if not source.is_file():
         raise ScoreFileError(f"{source} does not exist or is not a file; check the path.")
+    if zipfile.is_zipfile(source):
+        check_musicxml_size(source)
     parts = _parse_parts(source)
     if not parts:
         raise ScoreFileError(
@@ -61,6 +71,88 @@ def read_musicxml(path: str | os.PathLike[str]) -> Score:
         tempo=_first_tempo_qpm(parts),
         time_signature=_first_time_signature(parts),
         tracks=tuple(track for track in tracks if track.notes),
+    )
+
+
+def check_musicxml_size(
+    path: str | os.PathLike[str],
+    *,
+    max_xml_bytes: int = MAX_XML_BYTES,
+    max_note_elements: int | None = None,
+    name: str | None = None,
+) -> None:
+    """Refuse a MusicXML file whose text is larger than `max_xml_bytes` or holds too many ``<note>`` elements.
+
+    For a compressed `.mxl`, every entry music21 might read is decompressed here, a chunk at a time and never
+    past the limit, so a small archive that unpacks to gigabytes (a zip bomb, whose declared sizes may lie) is
+    refused after reading `max_xml_bytes` at most. The note elements (rests included) are counted on the way:
+    music21 takes minutes over a file of 100,000 notes, and a melody has far fewer.
+
+    `name` is what the messages call the file (default: its file name).
+
+    Raises
+    ------
+    ScoreFileError
+        When the archive is damaged, has too many entries, or the text or its notes are past a limit.
+    """
+    source = Path(path)
+    label = name or source.name
+    total_bytes = 0
+    notes = 0
+    try:
+        if not zipfile.is_zipfile(source):
+            with source.open("rb") as file:
+                total_bytes, notes = _measure(file, label, max_xml_bytes)
+        else:
+            with zipfile.ZipFile(source) as archive:
+                entries = archive.infolist()
+                if len(entries) > MAX_ARCHIVE_ENTRIES:
+                    raise ScoreFileError(
+                        f"{label} is an archive of {len(entries)} files; a MusicXML archive (.mxl) holds a "
+                        "score and a few files beside it, so it was not read."
+                    )
+                for entry in entries:
+                    if "META-INF" in entry.filename or Path(entry.filename).suffix.lower() not in MUSICXML_SUFFIXES:
+                        continue
+                    if total_bytes + entry.file_size > max_xml_bytes:
+                        raise _too_large(label, max_xml_bytes)
+                    with archive.open(entry) as file:
+                        size, found = _measure(file, label, max_xml_bytes - total_bytes)
+                    total_bytes, notes = total_bytes + size, notes + found
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as error:
+        raise ScoreFileError(
+            f"{label} is a damaged MusicXML archive ({type(error).__name__}: {error}); export it again from "
+            "your score editor."
+        ) from None
+    if max_note_elements is not None and notes > max_note_elements:
+        raise ScoreFileError(
+            f"{label} holds {notes:,} notes and rests, more than the {max_note_elements:,} the studio reads; "
+            "send a shorter piece, or only its melody."
+        )
+
+
+def _measure(file: IO[bytes], name: str, max_bytes: int) -> tuple[int, int]:
+    """The bytes read from `file` and the ``<note>`` elements in them; raises past `max_bytes`."""
+    total_bytes = notes = 0
+    carried = b""
+    while chunk := file.read(min(_CHUNK_BYTES, max_bytes - total_bytes + 1)):
+        total_bytes += len(chunk)
+        if total_bytes > max_bytes:
+            raise _too_large(name, max_bytes)
+        text = carried + chunk
+        notes += len(_NOTE_ELEMENT.findall(text))
+        # An element cut at the chunk's end is counted with the next chunk: keep the tail after the last '<'.
+        cut = text.rfind(b"<")
+        carried = text[cut:] if cut >= 0 and len(text) - cut < 8 else b""
+        if carried:
+            notes -= len(_NOTE_ELEMENT.findall(carried))
+    return total_bytes, notes + len(_NOTE_ELEMENT.findall(carried))
+
+
+def _too_large(name: str, max_bytes: int) -> ScoreFileError:
+    return ScoreFileError(
+        f"{name} holds more than {max_bytes / 2**20:g} MiB of MusicXML, more than OpenComposer reads; send a shorter "
+        "piece, or only its melody."
     )
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-import tempfile
+import os
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -19,14 +20,22 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from opencomposer.errors import ParameterError, ScoreFileError, TransformError, UnknownNameError
+from opencomposer.errors import (
+    LimitExceededError,
+    ParameterError,
+    ScoreFileError,
+    TransformError,
+    UnknownNameError,
+)
 from opencomposer.music.instruments import program_to_name
-from opencomposer.music.io import SCORE_SUFFIXES, read_score
+from opencomposer.music.io import SCORE_SUFFIXES
 from opencomposer.music.midi import MIDI_SUFFIXES, read_midi
+from opencomposer.music.musicxml import check_musicxml_size
 from opencomposer.music.pianoroll import RollSpec, to_roll
 from opencomposer.music.score import Score
 from opencomposer.music.transform import melody_track
 from opencomposer.registry import ModelEntry, list_models
+from opencomposer.studio.settings import Settings
 from opencomposer.techniques import technique_class
 from opencomposer.techniques.base import Generation, ParamValue, Technique, validate_params
 
@@ -47,31 +56,50 @@ def find_model(name: str) -> ModelEntry:
     raise UnknownNameError(f"There is no model called {name!r}; the models are: {known}.")
 
 
-def read_upload(data: bytes, suffix: str, scratch: Path) -> Score:
+def read_upload(data: bytes, suffix: str, scratch: Path, *, settings: Settings) -> Score:
     """A score from the bytes of an uploaded MIDI or MusicXML file; `suffix` (".mid", ".mxl"...) picks the reader.
 
-    Raises `ScoreFileError` for a suffix that is not a score's, `MidiError` or `ScoreFileError` for a file
-    that cannot be read.
+    The file is parsed in a child process with the time and memory limits of `settings`
+    (`opencomposer.studio.sandbox`), after a MusicXML file's text and notes were measured against
+    `settings.max_melody_xml_bytes` and twice `settings.max_melody_notes` (rests are notes in MusicXML), so a
+    hostile file fails its own upload and the studio goes on answering.
+
+    Raises `ScoreFileError` for a suffix that is not a score's or a file that cannot be read within the
+    limits, `MidiError` for a damaged MIDI file.
     """
+    from opencomposer.studio.sandbox import Limits, run_in_child
+
     suffix = suffix.lower()
-    if suffix in MIDI_SUFFIXES:
-        return read_midi(data, name="the uploaded file")
     if suffix not in SCORE_SUFFIXES:
         raise ScoreFileError(
             f"The uploaded file's name ends in {suffix or 'nothing'!r}; send a MIDI or MusicXML file "
             f"({', '.join(SCORE_SUFFIXES)})."
         )
-    # music21 reads MusicXML from a path: the bytes go to a scratch file named by the studio.
     scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=scratch, suffix=suffix) as file:
-        file.write(data)
-        file.flush()
-        try:
-            return read_score(file.name)
-        except ScoreFileError:
-            raise ScoreFileError(
-                "The uploaded file cannot be read as MusicXML; export it again from your score editor."
-            ) from None
+    # Named after this process, so that a studio starting up can tell leftovers of a dead one (`Home.clean`).
+    stem = scratch / f"{os.getpid()}-{secrets.token_hex(8)}"
+    source, parsed = stem.with_suffix(suffix), stem.with_suffix(".parsed.mid")
+    try:
+        source.write_bytes(data)
+        if suffix not in MIDI_SUFFIXES:
+            check_musicxml_size(
+                source,
+                max_xml_bytes=settings.max_melody_xml_bytes,
+                max_note_elements=2 * settings.max_melody_notes,
+                name="The uploaded file",
+            )
+        run_in_child(
+            "parse-score",
+            {"path": str(source), "out": str(parsed), "label": "The uploaded file"},
+            Limits(seconds=settings.max_parse_seconds, memory_bytes=settings.sandbox_memory_bytes),
+            what="Reading the uploaded file",
+            error=ScoreFileError,
+            advice="send a shorter or simpler piece, or export it again from your score editor",
+        )
+        return read_midi(parsed.read_bytes(), name="the uploaded file")
+    finally:
+        source.unlink(missing_ok=True)
+        parsed.unlink(missing_ok=True)
 
 
 def check_melody(score: Score, max_bars: int, max_notes: int) -> None:
@@ -81,6 +109,20 @@ def check_melody(score: Score, max_bars: int, max_notes: int) -> None:
         raise TransformError(f"The melody lasts {score.n_bars} bars; the studio takes at most {max_bars}, cut it.")
     if score.n_notes > max_notes:
         raise TransformError(f"The melody has {score.n_notes} notes; the studio takes at most {max_notes}, cut it.")
+
+
+def check_length(seconds: float, max_seconds: float, what: str, advice: str) -> None:
+    """Raise `LimitExceededError` when a piece of `seconds` is longer than the studio's `max_seconds`."""
+    if seconds > max_seconds:
+        raise LimitExceededError(
+            f"{what} lasts {_minutes(seconds)}; the studio makes and plays pieces of at most "
+            f"{_minutes(max_seconds)}, so {advice}."
+        )
+
+
+def _minutes(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60} min {whole % 60} s" if whole >= 60 else f"{whole} s"
 
 
 def summarize(score: Score) -> dict[str, Any]:

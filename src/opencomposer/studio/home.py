@@ -13,20 +13,32 @@ home/
   tmp/                               files being received or rendered
 ```
 
+Scratch files and folders are named after the process writing them (``tmp/<pid>-...``,
+``compositions/.render-<pid>-...``), so `Home.clean` can remove at start-up what a process that died
+(killed, crashed, the machine switched off) left behind, and leave alone what a live one is writing.
+
 No path is ever made from a name a user gave: ids are checked against `ID_PATTERN` before they are
 joined to the home, and every path is checked to stay inside it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import secrets
+import shutil
+import time
 from pathlib import Path
 from typing import Literal
 
 ID_PATTERN = r"^[0-9a-f]{32}$"
 _ID = re.compile(ID_PATTERN)
 AudioFormat = Literal["wav", "ogg", "mp3"]
+RENDER_SCRATCH_PREFIX = ".render-"
+PARTIAL_MAX_AGE_SECONDS = 600.0
+"""A ``.*.tmp`` file (a write in progress, renamed when whole) older than this was left by a dead process."""
+_SCRATCH_PID = re.compile(r"^(?:\.render-)?(?P<pid>\d+)-")
 
 
 def new_id() -> str:
@@ -44,6 +56,31 @@ class Home:
         """Make the home and its folders (nothing is changed when they exist)."""
         for folder in ("melodies", "compositions", "jobs", "datasets", "models", "tmp"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
+
+    def clean(self) -> list[Path]:
+        """Remove what dead processes left behind; returns what was removed.
+
+        Render folders (``compositions/.render-*``) and files in ``tmp/`` go when the process named in them
+        is gone (or no process is named, as in older homes); partial writes (``.*.tmp`` beside melodies and
+        compositions) when older than `PARTIAL_MAX_AGE_SECONDS`.
+        """
+        leftovers = [
+            *(self.root / "compositions").glob(f"{RENDER_SCRATCH_PREFIX}*"),
+            *(self.root / "tmp").iterdir(),
+        ]
+        removed = [path for path in leftovers if not _writer_alive(path.name)]
+        now = time.time()
+        for folder in ("melodies", "compositions"):
+            for path in (self.root / folder).glob(".*.tmp"):
+                with contextlib.suppress(FileNotFoundError):
+                    if now - path.stat().st_mtime > PARTIAL_MAX_AGE_SECONDS:
+                        removed.append(path)
+        for path in removed:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        return removed
 
     def _inside(self, *parts: str) -> Path:
         path = self.root.joinpath(*parts).resolve()
@@ -98,3 +135,17 @@ class Home:
     def dataset_dir(self, dataset_id: str) -> Path:
         """The folder of a dataset's uploaded files."""
         return self._inside("datasets", self._checked(dataset_id))
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process whose id a scratch name starts with (``123-...``, ``.render-123-...``) still runs."""
+    match = _SCRATCH_PID.match(name)
+    if match is None:
+        return False
+    try:
+        os.kill(int(match["pid"]), 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

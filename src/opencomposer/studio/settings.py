@@ -1,7 +1,8 @@
 """Every setting of the studio in one typed object.
 
 `Settings.from_environment` fills what the command line did not give from the environment
-(``OPENCOMPOSER_HOME``, ``OPENCOMPOSER_TOKEN``, ``OPENCOMPOSER_DATABASE_URL``) and from defaults. The
+(``OPENCOMPOSER_HOME``, ``OPENCOMPOSER_TOKEN`` or ``OPENCOMPOSER_TOKEN_FILE``, ``OPENCOMPOSER_DATABASE_URL``)
+and from defaults. The
 home directory holds everything the studio writes; `apply_environment` points the model registry and
 the dataset registry at it, so that the studio, its training workers and the command line agree on
 where models and datasets live.
@@ -95,6 +96,16 @@ class Settings:
         Where training runs: "auto" (a GPU when there is one), "cpu", "cuda" or "cuda:N".
     poll_seconds
         How often the job manager reads its workers' events, and the event stream the database.
+    max_generation_seconds
+        Time budget of one generation; past it the generation stops itself with a sentence (None: no budget).
+    max_composition_seconds
+        Longest piece a generation may make and audio may be rendered of, in seconds of music.
+    max_parse_seconds, max_dataset_read_seconds
+        Time budget of reading one uploaded score, and of reading an uploaded dataset, in a child process.
+    max_melody_xml_bytes
+        Most MusicXML text an uploaded melody may unpack to.
+    sandbox_memory_bytes
+        Memory of the child process that reads an uploaded score or dataset.
     """
 
     home: Path = field(default_factory=default_home)
@@ -119,6 +130,12 @@ class Settings:
     web_dir: Path | None = field(default_factory=lambda: default_web_dir())
     training_device: str = "auto"
     poll_seconds: float = 0.25
+    max_generation_seconds: float | None = 60.0
+    max_composition_seconds: float = 600.0
+    max_parse_seconds: float = 30.0
+    max_dataset_read_seconds: float = 600.0
+    max_melody_xml_bytes: int = 16 * 2**20
+    sandbox_memory_bytes: int = 2**30
 
     @classmethod
     def from_environment(
@@ -128,16 +145,28 @@ class Settings:
         host: str = DEFAULT_HOST,
         port: int = DEFAULT_PORT,
         token: str | None = None,
+        token_file: Path | None = None,
         database_url: str | None = None,
         max_jobs: int = 1,
         run_jobs: bool = True,
     ) -> Settings:
-        """Settings from what the command line gave, then the environment, then the defaults."""
+        """Settings from what the command line gave, then the environment, then the defaults.
+
+        The token comes from `token`, else the first line of `token_file`, else ``$OPENCOMPOSER_TOKEN``, else
+        the first line of the file ``$OPENCOMPOSER_TOKEN_FILE`` names: a file or the environment keeps it out of
+        the process list (``ps``), where a command-line argument shows.
+        """
+        environment_file = os.environ.get("OPENCOMPOSER_TOKEN_FILE")
+        if token is None and token_file is not None:
+            token = read_token_file(token_file)
+        token = token or os.environ.get("OPENCOMPOSER_TOKEN") or None
+        if token is None and environment_file:
+            token = read_token_file(Path(environment_file))
         return cls(
             home=(home or default_home()).expanduser().resolve(),
             host=host,
             port=port,
-            token=token or os.environ.get("OPENCOMPOSER_TOKEN") or None,
+            token=token,
             database_url=database_url or os.environ.get("OPENCOMPOSER_DATABASE_URL") or None,
             data_dir=Path(os.environ["OPENCOMPOSER_DATA"]).expanduser()
             if os.environ.get("OPENCOMPOSER_DATA")
@@ -181,6 +210,20 @@ class Settings:
     def apply_environment(self) -> None:
         """Point this process's model and dataset registries at the home (they read these variables)."""
         os.environ.update(self.environment())
+
+
+def read_token_file(path: Path) -> str:
+    """The token in the first line of `path` (surrounding white space dropped); raises `StudioConfigError`."""
+    try:
+        with path.expanduser().open(encoding="utf-8") as file:
+            first = file.readline(4096).strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise StudioConfigError(
+            f"The token file {path} cannot be read ({error.__class__.__name__}); check the path."
+        ) from None
+    if not first:
+        raise StudioConfigError(f"The token file {path} is empty; write the token on its first line.")
+    return first
 
 
 def default_web_dir() -> Path | None:

@@ -13,11 +13,15 @@ Python raises the stop's KeyboardInterrupt wherever the main thread happens to b
 callback or a finaliser run by the garbage collector, Python prints "Exception ignored" and drops it, and
 the job would train on, ``stopping`` for ever. So the stop is also remembered, and `stop_at_next_step`, a
 sink of the run's events, raises it again at the next step the trainer reports.
+
+Nor is the stop raised inside the import system: a KeyboardInterrupt in the middle of an import (torch's
+takes seconds, and a stop in a job's first second lands there) leaves modules half made, and the job
+then failed with a RecursionError instead of stopping. The handler sees the import in the interrupted
+frames, and the stop is sent again `RESEND_SECONDS` later, until it lands outside one.
 """
 
 from __future__ import annotations
 
-import _thread
 import json
 import os
 import signal
@@ -34,15 +38,30 @@ from opencomposer.training.events import Event
 
 EXIT_DONE, EXIT_FAILED, EXIT_USER_ERROR, EXIT_STOPPED = 0, 1, 2, 3
 PARENT_CHECK_SECONDS = 1.0
+RESEND_SECONDS = 0.05
 _stop_asked = threading.Event()
+_stop_raised = threading.Event()
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    # Only the first signal interrupts: a second one must not cut the checkpoint being written.
-    if _stop_asked.is_set():
+    # Only the first stop that lands interrupts: another must not cut the checkpoint being written.
+    if _stop_raised.is_set():
         return
     _stop_asked.set()
+    if _in_import(frame):
+        threading.Timer(RESEND_SECONDS, os.kill, args=(os.getpid(), signal.SIGTERM)).start()
+        return
+    _stop_raised.set()
     raise KeyboardInterrupt
+
+
+def _in_import(frame: FrameType | None) -> bool:
+    """Whether `frame` runs inside an import (a module's body, or the import system's own code)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def stop_at_next_step(event: Event) -> None:
@@ -51,6 +70,7 @@ def stop_at_next_step(event: Event) -> None:
     Only "step" events raise, so the checkpoint and "failed" events of the stop itself pass.
     """
     if _stop_asked.is_set() and event.kind == "step":
+        _stop_raised.set()
         raise KeyboardInterrupt
 
 
@@ -58,8 +78,7 @@ def _watch_parent(parent_pid: int) -> None:
     while True:
         time.sleep(PARENT_CHECK_SECONDS)
         if os.getppid() != parent_pid:
-            _stop_asked.set()
-            _thread.interrupt_main()
+            os.kill(os.getpid(), signal.SIGTERM)  # through `_interrupt`, like the studio's own stop
             return
 
 
@@ -72,9 +91,9 @@ def _write_result(job_dir: Path, value: dict[str, Any]) -> None:
 def run(job_dir: Path) -> int:
     """Train the job described in `job_dir`; returns the process's exit status."""
     signal.signal(signal.SIGTERM, _interrupt)
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-    spec = json.loads((job_dir / "spec.json").read_text(encoding="utf-8"))
     try:
+        threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+        spec = json.loads((job_dir / "spec.json").read_text(encoding="utf-8"))
         import torch
 
         from opencomposer.training.architectures import get_architecture
@@ -95,10 +114,14 @@ def run(job_dir: Path) -> int:
     except KeyboardInterrupt:
         _write_result(job_dir, {"status": "stopped"})
         return EXIT_STOPPED
-    except OpenComposerError as error:
-        _write_result(job_dir, {"status": "failed", "reason": str(error)})
-        return EXIT_USER_ERROR
     except Exception as error:
+        if _stop_asked.is_set():
+            # Stopped before the stop could land (it waits out imports): what was asked for is what happened.
+            _write_result(job_dir, {"status": "stopped"})
+            return EXIT_STOPPED
+        if isinstance(error, OpenComposerError):
+            _write_result(job_dir, {"status": "failed", "reason": str(error)})
+            return EXIT_USER_ERROR
         traceback.print_exc()
         reason = (
             f"The training stopped on an internal error ({type(error).__name__}: {error}); see {job_dir}/worker.log."

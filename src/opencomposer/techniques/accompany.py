@@ -33,7 +33,7 @@ from opencomposer.music.pianoroll import RollSpec, from_roll, to_roll
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.music.transform import melody_track
 from opencomposer.registry import ModelEntry, get_model, load_weights
-from opencomposer.techniques.base import Generation, Param, Technique, validate_params
+from opencomposer.techniques.base import Generation, Param, Technique, check_time_budget, validate_params
 from opencomposer.training.params import MAX_SEED
 
 ENSEMBLES: dict[str, tuple[int, ...]] = {
@@ -184,6 +184,7 @@ class Accompany(Technique):
         noise = torch.randn((1, *noise_shape), generator=torch.Generator().manual_seed(seed))
         with torch.inference_mode():
             generated = self.generator(melody, noise.expand(len(starts), *noise_shape))  # (W, N, T, P)
+        check_time_budget()
         output = ((generated[:, self.output_channels] + 1.0) / 2.0).numpy()
 
         # Triangular weights, largest mid-window: overlapping windows cross-fade instead of cutting.

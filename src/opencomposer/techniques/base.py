@@ -8,12 +8,15 @@ they cannot disagree about what a value may be.
 from __future__ import annotations
 
 import math
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from opencomposer.errors import ParameterError
+from opencomposer.errors import LimitExceededError, ParameterError
 from opencomposer.music.score import Score
 
 if TYPE_CHECKING:
@@ -87,8 +90,12 @@ class Param:
             raise ParameterError(f"{self.name} must be a number, not {value!r}.")
         try:
             number = float(value)
-        except ValueError:
-            raise ParameterError(f"{self.name} must be a number, not {value!r}.") from None
+        except (ValueError, OverflowError):
+            # A whole number too large for a float (10**400) overflows; it is out of every range anyway.
+            # (str() of a number past 4,300 digits raises, so the size is told from its bits.)
+            digits = math.floor(abs(value).bit_length() * math.log10(2)) + 1 if isinstance(value, int) else 0
+            shown = f"a number of about {digits} digits" if digits else repr(value)
+            raise ParameterError(f"{self.name} must be a number within its range, not {shown}.") from None
         if not math.isfinite(number):
             raise ParameterError(f"{self.name} must be a finite number, not {value!r}.")
         if self.kind == "int":
@@ -127,6 +134,37 @@ def validate_params(declared: Sequence[Param], given: Mapping[str, object]) -> d
     if unknown:
         raise ParameterError(f"Unknown parameter {unknown[0]!r}; the parameters are: {', '.join(by_name) or 'none'}.")
     return {name: param.validate(given[name]) if name in given else param.default for name, param in by_name.items()}
+
+
+_DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("opencomposer_generation_deadline", default=None)
+"""(monotonic deadline, budget in seconds) of the generation running in this context, or None for no budget."""
+
+
+@contextmanager
+def time_budget(seconds: float | None) -> Iterator[None]:
+    """Give the generations run inside the block at most `seconds` (None: no budget); see `check_time_budget`.
+
+    The budget lives in a context variable, so each thread (each generation of the studio's pool) has its own.
+    """
+    token = _DEADLINE.set((time.monotonic() + seconds, seconds) if seconds is not None else None)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def check_time_budget() -> None:
+    """Raise `LimitExceededError` once the time budget of this context has run out.
+
+    Techniques call it between their steps (a Gibbs iteration, a token, a window): a thread cannot be stopped
+    from outside, so a generation that runs past its budget stops itself at the next step.
+    """
+    deadline = _DEADLINE.get()
+    if deadline is not None and time.monotonic() > deadline[0]:
+        raise LimitExceededError(
+            f"The generation ran past its time budget of {deadline[1]:g} s and was stopped; ask for less (fewer "
+            "iterations, fewer bars, a shorter melody or extension) and try again."
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ from opencomposer.music.pianoroll import RollSpec, to_roll
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.music.transform import melody_track
 from opencomposer.registry import ModelEntry, get_model, load_weights
-from opencomposer.techniques.base import Generation, Param, Technique, validate_params
+from opencomposer.techniques.base import Generation, Param, Technique, check_time_budget, validate_params
 from opencomposer.training.params import MAX_SEED
 
 if TYPE_CHECKING:
@@ -249,6 +249,7 @@ class Edit(Technique):
         states: list[npt.NDArray[np.int64]] = []
 
         def record(iteration: int, state: torch.Tensor) -> None:
+            check_time_budget()
             if iteration in keep:
                 states.append(state.numpy().copy())
 

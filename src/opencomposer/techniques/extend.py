@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from opencomposer.errors import ModelFileError, ParameterError
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.registry import ModelCard, ModelEntry, get_model, load_weights
-from opencomposer.techniques.base import Generation, Param, Technique, validate_params
+from opencomposer.techniques.base import Generation, Param, Technique, check_time_budget, validate_params
 from opencomposer.training.params import MAX_SEED
 
 if TYPE_CHECKING:
@@ -373,6 +373,7 @@ class Extend(Technique):
             cache = KVCache()
             logits = self.model(torch.tensor([recent_tokens(ids, bar_id, window)]), cache=cache)[0][0, -1]
             while clock.ticks < stop_token_ticks and len(generated) < max_tokens:
+                check_time_budget()
                 last = filter_logits(logits.float() / temperature + never, sampling, top_k, top_p)
                 token = draw(torch.softmax(last, dim=-1), generator)
                 generated.append(token)

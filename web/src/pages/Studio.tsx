@@ -609,9 +609,18 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
           {busy && (
             <span class="progress" role="status">
               <progress aria-label={busy.what} /> {busy.what}… {(elapsedMs / 1000).toFixed(1)} s
+              {status?.limits.max_generation_seconds ? ` of at most ${status.limits.max_generation_seconds} s` : ""}
             </span>
           )}
         </div>
+        {status && (
+          <p class="help budget">
+            Each generation may take up to{" "}
+            {status.limits.max_generation_seconds ? `${status.limits.max_generation_seconds} s` : "any time"} and make
+            up to {Math.round(status.limits.max_composition_seconds / 60)} minutes of music; melodies take up to{" "}
+            {status.limits.max_melody_bars} bars.
+          </p>
+        )}
         {selectedTechnique && <p class="help">{selectedTechnique.description}</p>}
         {selectedTechnique && !selectedTechnique.models.length && (
           <p class="help">No model is installed for this technique yet: train one on the Training page.</p>

@@ -2,8 +2,9 @@
 
 `create_app` makes the home's folders, migrates the database and wires the routers; starting the app
 (its lifespan) starts the training job watcher, and stopping it stops the running workers (their jobs
-become interrupted, resumable). The API is described at ``/docs`` and ``/openapi.json``; the built web
-UI, when there is one, is served at ``/``.
+become interrupted, resumable). The API is described at ``/docs`` and ``/openapi.json``, by a Swagger UI
+served from the ``fastapi-offline`` package (no CDN: the studio works offline, and no third-party script runs
+in its origin); the built web UI, when there is one, is served at ``/``.
 
 Errors a user can cause become a 4xx answer whose JSON body is ``{"detail": "<one sentence>"}``:
 an unknown id or name is 404, a conflict with the present state 409, an oversized upload 413,
@@ -19,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from opencomposer import __version__
@@ -81,6 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
     settings.apply_environment()
     home = Home(settings.home)
     home.create()
+    home.clean()
     store = Store(settings.url)
     store.migrate()
     studio = Studio(
@@ -105,7 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
             await run_in_threadpool(studio.composer.close)
             store.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="OpenComposer studio",
         version=__version__,
         description=DESCRIPTION,

@@ -54,6 +54,17 @@ class ErrorPublic(PublicSchema):
     detail: str
 
 
+class LimitsPublic(PublicSchema):
+    """The studio's budgets: a request past one gets a 4xx whose sentence names it."""
+
+    max_generation_seconds: float | None = Field(description="Time one generation may take; None for no budget.")
+    max_composition_seconds: float = Field(description="Longest piece a generation makes and audio is rendered of.")
+    max_melody_bars: int
+    max_melody_notes: int
+    max_melody_bytes: int = Field(description="Largest melody file uploaded.")
+    max_parse_seconds: float = Field(description="Time an uploaded file may take to read.")
+
+
 class StatusPublic(PublicSchema):
     """The studio's state."""
 
@@ -63,6 +74,7 @@ class StatusPublic(PublicSchema):
     jobs_running: int
     jobs_queued: int
     max_jobs: int
+    limits: LimitsPublic
 
 
 class TrackSummary(PublicSchema):

@@ -6,7 +6,11 @@
 - Without a token the studio listens on a loopback address only, and answers only requests addressed
   to a loopback name: a web page cannot reach it by rebinding a domain name to 127.0.0.1.
 - A request sent by a page of another origin (its Origin header names another host) is refused, so a
-  web page cannot make the browser post forms or files to the studio.
+  web page cannot make the browser post forms or files to the studio. So is a request that changes
+  anything (any method but GET, HEAD and OPTIONS) from the opaque origin ``null``, which a sandboxed
+  iframe of any website sends.
+- Every answer forbids framing (``X-Frame-Options: DENY``, CSP ``frame-ancestors 'none'``), so another
+  site cannot lay the studio under its own page and click through it, and content sniffing.
 - A body announced larger than `Settings.max_request_bytes` is refused before it is read; one that
   turns out larger while it is read is stopped by FastAPI's own limit.
 """
@@ -24,6 +28,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from opencomposer.studio.settings import Settings, is_loopback
 
 TOKEN_COOKIE = "opencomposer_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SECURITY_HEADERS = (
+    ("x-frame-options", "DENY"),
+    ("content-security-policy", "frame-ancestors 'none'"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+)
 
 
 class Guard:
@@ -40,7 +51,8 @@ class Guard:
             return
         headers = Headers(scope=scope)
         query = QueryParams(scope.get("query_string", b""))
-        refusal = self._refusal(headers, query)
+        refusal = self._refusal(headers, query, scope.get("method", "GET"))
+        send = _with_security_headers(send)
         if refusal is not None:
             status_code, sentence = refusal
             extra = {"WWW-Authenticate": "Bearer"} if status_code == 401 else None
@@ -52,7 +64,7 @@ class Guard:
             return
         await self.app(scope, receive, send)
 
-    def _refusal(self, headers: Headers, query: QueryParams) -> tuple[int, str] | None:
+    def _refusal(self, headers: Headers, query: QueryParams, method: str) -> tuple[int, str] | None:
         token = self.settings.token
         host = headers.get("host", "")
         if token is not None:
@@ -69,7 +81,13 @@ class Guard:
                 "it from elsewhere, start it with a token (--token) and a public --host."
             )
         origin = headers.get("origin")
-        if origin and origin != "null" and urlsplit(origin).netloc.lower() != host.lower():
+        if origin is not None and origin.strip().lower() == "null":
+            if method.upper() not in SAFE_METHODS:
+                return 403, (
+                    "A page of no origin (a sandboxed frame, a local file) cannot change anything in this studio; "
+                    "open the studio's own page instead."
+                )
+        elif origin and urlsplit(origin).netloc.lower() != host.lower():
             return 403, f"A page from {origin} cannot use this studio; open the studio's own page instead."
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.settings.max_request_bytes:
@@ -97,6 +115,17 @@ def _cookie(headers: Headers) -> str | None:
         return None
     morsel = cookies.get(TOKEN_COOKIE)
     return morsel.value if morsel is not None else None
+
+
+def _with_security_headers(send: Send) -> Send:
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            for name, value in SECURITY_HEADERS:
+                headers.setdefault(name, value)
+        await send(message)
+
+    return send_with_headers
 
 
 def _setting_cookie(send: Send, token: str) -> Send:

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse
 from opencomposer.music.midi import midi_to_bytes, read_midi
 from opencomposer.music.score import Score
 from opencomposer.studio.audio import AUDIO_MEDIA_TYPES
-from opencomposer.studio.compose import composition_metrics, draw_piano_roll, summarize
+from opencomposer.studio.compose import check_length, composition_metrics, draw_piano_roll, summarize
 from opencomposer.studio.home import ID_PATTERN, AudioFormat, new_id
 from opencomposer.studio.models import CompositionRow
 from opencomposer.studio.server.dependencies import ERRORS, UNAVAILABLE, Studio, StudioDep
@@ -29,6 +29,7 @@ from opencomposer.studio.server.schemas import (
     MetricsPublic,
     ScoreNotes,
 )
+from opencomposer.techniques.base import time_budget
 
 router = APIRouter(prefix="/api/compositions", tags=["compositions"], responses=ERRORS)
 
@@ -61,7 +62,14 @@ async def create(studio: StudioDep, request: CompositionCreate) -> CompositionPu
 def _compose(studio: Studio, request: CompositionCreate) -> CompositionPublic:
     score, melody = load_melody(studio, request.melody_id)
     seed = request.seed if request.seed is not None else secrets.randbelow(MAX_SEED + 1)
-    generation, params = studio.composer.generate(request.technique, request.model, score, request.params, seed)
+    with time_budget(studio.settings.max_generation_seconds):
+        generation, params = studio.composer.generate(request.technique, request.model, score, request.params, seed)
+    check_length(
+        generation.score.get_duration_seconds(),
+        studio.settings.max_composition_seconds,
+        "The composition asked for",
+        "it was not saved: ask for fewer bars, a shorter extension or a shorter melody",
+    )
     composition_id = new_id()
     if generation.frames:
         frames = [score_notes(frame).model_dump() for frame in generation.frames]
@@ -148,6 +156,10 @@ def audio(studio: StudioDep, composition_id: CompositionId, audio_format: AudioF
     row = studio.store.get(CompositionRow, composition_id)
     path = studio.home.composition_audio(row.id, audio_format)
     if not path.is_file():
+        seconds = float(row.summary.get("duration_seconds", 0.0))
+        check_length(
+            seconds, studio.settings.max_composition_seconds, "This composition", "download its MIDI file instead"
+        )
         with studio.renders:
             studio.synthesizer.render(studio.home.composition_midi(row.id), path, audio_format)
     return FileResponse(path, media_type=AUDIO_MEDIA_TYPES[audio_format], filename=f"{row.id}.{audio_format}")

@@ -8,12 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, UploadFile, status
 
-from opencomposer.data.registry import Dataset, get_dataset, list_datasets, read_report
+from opencomposer.data.registry import Dataset, get_dataset, list_datasets
 from opencomposer.data.sources.folder import FolderDataset, new_folder_entry, remove_folder, save_folder
 from opencomposer.errors import DatasetError, StateConflictError, UnknownNameError
 from opencomposer.music.io import SCORE_SUFFIXES
 from opencomposer.studio.home import new_id
 from opencomposer.studio.models import DatasetRow
+from opencomposer.studio.sandbox import Limits, run_in_child
 from opencomposer.studio.server.dependencies import ERRORS, StudioDep
 from opencomposer.studio.server.schemas import DATASET_NAME_PATTERN, DatasetAdded, DatasetPublic, DatasetTrack
 
@@ -99,14 +100,23 @@ def add(
                 shutil.copyfileobj(upload.file, target)
         entry = new_folder_entry(name, folder, genre, melody)
         dataset = FolderDataset(entry, workers=1)
-        report = read_report(dataset)
+        # Read in a child with limits: a hostile file among the uploaded ones fails this request, not the studio.
+        report = run_in_child(
+            "read-dataset",
+            {"name": name, "folder": str(folder), "genre": genre, "melody": melody},
+            Limits(seconds=studio.settings.max_dataset_read_seconds, memory_bytes=studio.settings.sandbox_memory_bytes),
+            what="Reading the uploaded files",
+            error=DatasetError,
+            advice="send fewer or smaller files",
+        )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     save_folder(entry)
     studio.store.add(DatasetRow(name=name, folder_id=folder_id, files=len(files) - len(skipped)))
-    skipped += [f"{originals.get(PurePath(item.item).name, item.item)}: {item.reason}" for item in report.skipped]
-    return DatasetAdded(dataset=_public(dataset), pieces_read=report.n_read, files_skipped=skipped)
+    skipped += [f"{originals.get(PurePath(item).name, item)}: {reason}" for item, reason in report["skipped"]]
+    pieces_read = sum(report["pieces_per_split"].values())
+    return DatasetAdded(dataset=_public(dataset), pieces_read=pieces_read, files_skipped=skipped)
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)

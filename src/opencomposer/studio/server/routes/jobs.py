@@ -4,6 +4,7 @@ list, stop and resume them, and watch their events live (server-sent events, or 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterable
 from typing import Annotated, Any, Literal
 
@@ -25,6 +26,8 @@ router = APIRouter(prefix="/api/jobs", tags=["training jobs"], responses=ERRORS)
 
 JobId = Annotated[str, Path(pattern=ID_PATTERN, description="The job's id.")]
 STREAM_BATCH = 500
+MAX_EVENT_SEQ = 2**62
+_EVENT_ID = re.compile(r"[0-9]{1,19}")
 # The stream's errors are JSON, not events: named here, or FastAPI would document them as text/event-stream.
 STREAM_ERRORS: dict[int | str, dict[str, Any]] = {
     "4XX": {
@@ -90,7 +93,7 @@ def resume(studio: StudioDep, job_id: JobId, request: JobResume | None = None) -
 def events(
     studio: StudioDep,
     job: Annotated[JobRow, Depends(existing_job)],
-    after: Annotated[int, Query(ge=0, le=2**62, description="Only events after this `seq`.")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_EVENT_SEQ, description="Only events after this `seq`.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[JobEventPublic]:
     """A job's events after `after`, oldest first: poll with the last `seq` seen (the stream's fallback)."""
@@ -101,13 +104,13 @@ def events(
 async def stream(
     studio: StudioDep,
     job: Annotated[JobRow, Depends(existing_job)],
-    after: Annotated[int, Query(ge=0, le=2**62, description="Only events after this `seq`.")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_EVENT_SEQ, description="Only events after this `seq`.")] = 0,
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
 ) -> AsyncIterable[ServerSentEvent]:
     """A job's events as server-sent events (`event:` the kind, `id:` the seq), then a final `status` event
     with the job once it has stopped, failed or finished. A reconnecting browser resumes after its
     Last-Event-ID."""
-    cursor = max(after, int(last_event_id) if last_event_id and last_event_id.isdigit() else 0)
+    cursor = max(after, _event_id(last_event_id))
     last_status = None
     while True:
         rows = await run_in_threadpool(studio.store.events, job.id, cursor, STREAM_BATCH)
@@ -123,6 +126,17 @@ async def stream(
         if current.status in FINAL:
             return
         await asyncio.sleep(studio.settings.poll_seconds)
+
+
+def _event_id(header: str | None) -> int:
+    """The seq a reconnecting browser last saw; 0 (from the start) for a header that is not one of ours.
+
+    Only ASCII digits, and no more than a seq can be (2**62): `str.isdigit` also takes "²" and "٣", and
+    a 20-digit number overflowed the database's integer.
+    """
+    if header is None or not _EVENT_ID.fullmatch(header.strip()):
+        return 0
+    return min(int(header.strip()), MAX_EVENT_SEQ)
 
 
 # Declared before the `{kind}` route below, which would otherwise take "notes" for a kind and refuse it.

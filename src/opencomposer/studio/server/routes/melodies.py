@@ -154,7 +154,7 @@ def upload(
             f"The file is larger than {limit // 1024} KiB, the most a melody may be; send a shorter piece."
         )
     name = PurePath(file.filename or "")
-    score = read_upload(data, name.suffix, studio.home.tmp)
+    score = read_upload(data, name.suffix, studio.home.tmp, settings=studio.settings)
     return save_melody(studio, score, title or name.stem[:200] or "Uploaded melody", "upload")
 
 
