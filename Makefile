@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: studio test lint typecheck unit bench clean system-deps test-deps web
+.PHONY: studio test lint typecheck unit bench fuzz clean system-deps test-deps web
 
 # Debian packages the project needs at run time; installed only when missing. FluidSynth and its General
 # MIDI soundfont play compositions in the studio (without them, only the audio downloads are unavailable);
@@ -69,6 +69,13 @@ unit: $(STAMP) web | system-deps test-deps
 	$(VENV)/bin/pytest -n 2 --durations=15
 
 test: lint typecheck unit
+
+# The reliability suite at a larger budget: schemathesis over every operation (generated requests, and requests
+# on real melodies, compositions, jobs and models) and the attacks of tests/studio/test_attacks.py on a live studio.
+FUZZ_EXAMPLES ?= 100
+fuzz: $(STAMP) | system-deps test-deps
+	OPENCOMPOSER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -p no:cacheprovider -W ignore::UserWarning \
+		tests/studio/test_schema.py tests/studio/test_attacks.py tests/studio/test_security.py
 
 bench: $(STAMP) web | test-deps
 	@for script in benchmarks/bench_*.py; do \

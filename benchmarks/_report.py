@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from rich.console import Console
 from rich.table import Table
 
-Row = tuple[str, str, str]
+Row = tuple[str, ...]
 
 
 def median_seconds(action: Callable[[], object], repeats: int = 5, warmup: int = 0) -> float:

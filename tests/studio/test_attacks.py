@@ -467,3 +467,9 @@ def _long_melody(bars: int) -> Any:
     from .conftest import melody_score
 
     return melody_score(bars, 1)
+
+
+def melody_and_files() -> tuple[bytes, bytes, bytes, bytes]:
+    """What `benchmarks/bench_attacks.py` sends: a 256-bar melody's MIDI, the zip bomb, the 100,000 notes, a tune."""
+    bomb = mxl(b"<?xml version='1.0'?><score-partwise>" + b" " * (300 * 2**20) + b"</score-partwise>")
+    return midi_bytes(_long_melody(256)), bomb, mxl(musicxml_of_notes(100_000)), midi_bytes()
