@@ -38,10 +38,10 @@ def test_list_keeps_names_whole_in_a_narrow_terminal() -> None:
 
 def test_export_writes_a_midi_file_of_the_melody(tmp_path: Path) -> None:
     target = tmp_path / "grace.mid"
-    result = CliRunner().invoke(main, ["melodies", "export", "amazing_grace", str(target)])
+    result = CliRunner().invoke(main, ["melodies", "export", "amazing-grace", str(target)])
     assert result.exit_code == 0, result.output
     assert str(target) in result.output
-    melody = get_melody("amazing_grace")
+    melody = get_melody("amazing-grace")
     score = read_midi(target)
     assert score.time_signature == (3, 4)
     assert round(score.tempo, 3) == melody.tempo

@@ -18,22 +18,22 @@ BY_NAME = {melody.name: melody for melody in MELODIES}
 
 REQUIRED = {
     "twinkle",
-    "ode_to_joy",
-    "mary_lamb",
-    "new_world",
-    "jingle_bells",
-    "frere_jacques",
-    "amazing_grace",
+    "ode-to-joy",
+    "mary-lamb",
+    "new-world",
+    "jingle-bells",
+    "frere-jacques",
+    "amazing-grace",
     "greensleeves",
-    "deck_the_halls",
-    "merry_christmas",
+    "deck-the-halls",
+    "merry-christmas",
 }
 # Notes outside the stated key's scale (natural minor for minor keys) that the real tune has.
 ACCIDENTALS = {"greensleeves": {"F#", "G#"}}  # the raised 6th and 7th of the closing cadence
 # Tunes whose excerpt closes on the dominant (a half cadence) rather than on the tonic.
-DOMINANT_ENDINGS = {"amazing_grace", "merry_christmas"}
+DOMINANT_ENDINGS = {"amazing-grace", "merry-christmas"}
 # Pickups, in quarter notes, played at the end of a first bar padded with a rest.
-PICKUP_QUARTERS = {"amazing_grace": 1, "greensleeves": 1, "merry_christmas": 1}
+PICKUP_QUARTERS = {"amazing-grace": 1, "greensleeves": 1, "merry-christmas": 1}
 
 PITCH_CLASS_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")  # accidentals spelled as sharps
 SCALE_STEPS = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
@@ -73,10 +73,15 @@ def test_the_exception_lists_name_real_melodies() -> None:
 
 @each_melody
 def test_the_name_can_be_typed_on_a_command_line(melody: SampleMelody) -> None:
-    assert re.fullmatch(r"[a-z][a-z0-9_]*", melody.name)
+    assert re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", melody.name)
     assert melody.title
     assert melody.composer_or_origin
-    assert get_melody(melody.name.replace("_", "-").upper()) is melody
+    assert get_melody(melody.name.upper()) is melody
+
+
+def test_the_underscore_names_of_earlier_versions_still_work() -> None:
+    assert get_melody("ode_to_joy") is get_melody("ode-to-joy")
+    assert get_melody(" Joy_To_The_World ") is get_melody("joy-to-the-world")
 
 
 @each_melody
@@ -139,12 +144,12 @@ def test_to_score_gives_one_piano_melody_track(melody: SampleMelody) -> None:
     ("name", "opening_intervals"),
     [
         ("twinkle", [0, 7, 0, 2, 0, -2]),  # C C G G A A G
-        ("ode_to_joy", [0, 1, 2, 0, -2, -1, -2]),  # E E F G G F E D
-        ("mary_lamb", [-2, -2, 2, 2, 0, 0]),  # E D C D E E E
-        ("frere_jacques", [2, 2, -4, 0, 2, 2, -4]),  # C D E C C D E C
-        ("jingle_bells", [0, 0, 0, 0, 0, 0, 3, -7, 2, 2]),  # E E E E E E E G C D E
-        ("amazing_grace", [5, 4, -4, 4, -2]),  # A-ma-zing grace how: D G B G B A
-        ("joy_to_the_world", [-1, -2, -2, -2, -1, -2, -2]),  # the major scale down from the tonic
+        ("ode-to-joy", [0, 1, 2, 0, -2, -1, -2]),  # E E F G G F E D
+        ("mary-lamb", [-2, -2, 2, 2, 0, 0]),  # E D C D E E E
+        ("frere-jacques", [2, 2, -4, 0, 2, 2, -4]),  # C D E C C D E C
+        ("jingle-bells", [0, 0, 0, 0, 0, 0, 3, -7, 2, 2]),  # E E E E E E E G C D E
+        ("amazing-grace", [5, 4, -4, 4, -2]),  # A-ma-zing grace how: D G B G B A
+        ("joy-to-the-world", [-1, -2, -2, -2, -1, -2, -2]),  # the major scale down from the tonic
     ],
 )
 def test_opening_follows_the_tunes_intervals(name: str, opening_intervals: list[int]) -> None:
@@ -156,8 +161,8 @@ def test_opening_follows_the_tunes_intervals(name: str, opening_intervals: list[
     ("name", "opening_quarters"),
     [
         ("twinkle", [1, 1, 1, 1, 1, 1, 2]),
-        ("ode_to_joy", [1] * 12 + [Fraction(3, 2), Fraction(1, 2), 2]),  # "... E. D D" at the end of bar 4
-        ("new_world", [Fraction(3, 2), Fraction(1, 2), 2, Fraction(3, 2), Fraction(1, 2), 2]),
+        ("ode-to-joy", [1] * 12 + [Fraction(3, 2), Fraction(1, 2), 2]),  # "... E. D D" at the end of bar 4
+        ("new-world", [Fraction(3, 2), Fraction(1, 2), 2, Fraction(3, 2), Fraction(1, 2), 2]),
         ("greensleeves", [1, 2, 1, Fraction(3, 2), Fraction(1, 2), 1]),  # A | C- D | E. F E
     ],
 )
@@ -182,9 +187,9 @@ def top_line(path: Path) -> list[tuple[int, Fraction]]:
     ("name", "file_name", "n_notes"),
     [
         ("twinkle", "twinkle_twinkle.midi", 14),  # "... how I wonder what you are"
-        ("ode_to_joy", "ode_to_joy.midi", 30),  # all eight bars
-        ("new_world", "new_world.midi", 22),  # all eight bars
-        ("deck_the_halls", "deck_the_halls.midi", 17),  # "Deck the halls ... fa la la la la"
+        ("ode-to-joy", "ode_to_joy.midi", 30),  # all eight bars
+        ("new-world", "new_world.midi", 22),  # all eight bars
+        ("deck-the-halls", "deck_the_halls.midi", 17),  # "Deck the halls ... fa la la la la"
     ],
 )
 def test_matches_the_deepcomposer_sample_input(shared_data: Path, name: str, file_name: str, n_notes: int) -> None:

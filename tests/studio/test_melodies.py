@@ -53,6 +53,23 @@ def test_the_samples_come_first_and_download_as_they_are(client: TestClient) -> 
     ]
 
 
+def test_every_listed_sample_opens_and_can_be_accompanied(client: TestClient) -> None:
+    samples = [melody for melody in client.get("/api/melodies").json() if melody["builtin"]]
+    assert len(samples) == len(list_melodies())
+    for melody in samples:
+        melody_id = melody["id"]
+        assert client.get(f"/api/melodies/{melody_id}").json() == melody
+        tracks = client.get(f"/api/melodies/{melody_id}/notes").json()["tracks"]
+        assert len(tracks[0]["notes"]) == len(get_melody(melody_id).notes), melody_id
+        downloaded = client.get(f"/api/melodies/{melody_id}/midi")
+        assert downloaded.status_code == 200, downloaded.text
+        assert read_midi(downloaded.content).n_notes == len(get_melody(melody_id).notes), melody_id
+        body = {"technique": "accompany", "model": "tiny", "melody_id": melody_id, "seed": 0}
+        made = client.post("/api/compositions", json=body)
+        assert made.status_code == 201, made.text
+        assert made.json()["melody_id"] == melody_id
+
+
 def test_a_recorded_melody_is_saved_as_sent(client: TestClient) -> None:
     notes = [
         {"pitch": 60, "start_ticks": 0, "duration_ticks": 240, "velocity": 100},

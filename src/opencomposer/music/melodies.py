@@ -61,7 +61,8 @@ class SampleMelody:
     Parameters
     ----------
     name
-        Slug used on the command line, for example ``"twinkle"``.
+        The tune's id: a slug of lowercase letters, digits and hyphens, for example ``"ode-to-joy"``,
+        used on the command line and in the studio's API.
     title
         The tune's usual title.
     composer_or_origin
@@ -167,10 +168,11 @@ def get_melody(name: str) -> SampleMelody:
     Raises
     ------
     UnknownNameError
-        When there is no sample melody of that name; the message lists the valid names. Dashes and
-        underscores are the same (``ode-to-joy`` finds ``ode_to_joy``).
+        When there is no sample melody of that name; the message lists the valid names. Case does not
+        matter, and an underscore counts as a hyphen: ``ode_to_joy``, the spelling of earlier versions
+        that older compositions and scripts may still use, finds ``ode-to-joy``.
     """
-    wanted = name.strip().lower().replace("-", "_")
+    wanted = name.strip().lower().replace("_", "-")
     for melody in _MELODIES:
         if melody.name == wanted:
             return melody
@@ -249,7 +251,7 @@ _MELODIES: tuple[SampleMelody, ...] = (
         "C4:q C4:q G4:q G4:q | A4:q A4:q G4:h | F4:q F4:q E4:q E4:q | D4:q D4:q C4:h",
     ),
     _melody(
-        "ode_to_joy",
+        "ode-to-joy",
         "Ode to Joy",
         "Ludwig van Beethoven, Symphony No. 9 (1824)",
         "D major",
@@ -260,7 +262,7 @@ _MELODIES: tuple[SampleMelody, ...] = (
         "F#4:q F#4:q G4:q A4:q | A4:q G4:q F#4:q E4:q | D4:q D4:q E4:q F#4:q | E4:q. D4:e D4:h",
     ),
     _melody(
-        "mary_lamb",
+        "mary-lamb",
         "Mary Had a Little Lamb",
         "American traditional (Lowell Mason), 1830s",
         "C major",
@@ -270,7 +272,7 @@ _MELODIES: tuple[SampleMelody, ...] = (
         "E4:q D4:q C4:q D4:q | E4:q E4:q E4:q E4:q | D4:q D4:q E4:q D4:q | C4:w",
     ),
     _melody(
-        "new_world",
+        "new-world",
         "Largo from the New World Symphony",
         "Antonín Dvořák, Symphony No. 9 From the New World (1893)",
         "Db major",
@@ -281,7 +283,7 @@ _MELODIES: tuple[SampleMelody, ...] = (
         "F4:q. Ab4:e Ab4:h | F4:q. Eb4:e Db4:h | Eb4:q F4:q Eb4:q. Db4:e | Db4:w",
     ),
     _melody(
-        "jingle_bells",
+        "jingle-bells",
         "Jingle Bells (chorus)",
         "James Lord Pierpont (1857)",
         "G major",
@@ -292,7 +294,7 @@ _MELODIES: tuple[SampleMelody, ...] = (
         "C5:q C5:q C5:q. C5:e | C5:q B4:q B4:q B4:e B4:e | D5:q D5:q C5:q A4:q | G4:w",
     ),
     _melody(
-        "frere_jacques",
+        "frere-jacques",
         "Frère Jacques",
         "French traditional, 18th century",
         "F major",
@@ -302,7 +304,7 @@ _MELODIES: tuple[SampleMelody, ...] = (
         "C5:e D5:e C5:e Bb4:e A4:q F4:q | C5:e D5:e C5:e Bb4:e A4:q F4:q | F4:q C4:q F4:h | F4:q C4:q F4:h",
     ),
     _melody(
-        "amazing_grace",
+        "amazing-grace",
         "Amazing Grace",
         "American hymn tune New Britain (1829), words by John Newton",
         "G major",
@@ -324,7 +326,7 @@ _MELODIES: tuple[SampleMelody, ...] = (
         "G#4:q. F#4:e G#4:q | A4:h.",
     ),
     _melody(
-        "deck_the_halls",
+        "deck-the-halls",
         "Deck the Halls",
         "Welsh traditional (Nos Galan)",
         "F major",
@@ -335,7 +337,7 @@ _MELODIES: tuple[SampleMelody, ...] = (
         "C5:q. Bb4:e A4:q G4:q | F4:q G4:q A4:q F4:q | G4:e A4:e Bb4:e G4:e A4:q. G4:e | F4:q E4:q F4:h",
     ),
     _melody(
-        "merry_christmas",
+        "merry-christmas",
         "We Wish You a Merry Christmas",
         "English traditional (West Country)",
         "G major",
@@ -345,7 +347,7 @@ _MELODIES: tuple[SampleMelody, ...] = (
         "r:h D4:q | G4:q G4:e A4:e G4:e F#4:e | E4:q E4:q E4:q | A4:q A4:e B4:e A4:e G4:e | F#4:q D4:h",
     ),
     _melody(
-        "row_your_boat",
+        "row-your-boat",
         "Row, Row, Row Your Boat",
         "American traditional (Eliphalet Oram Lyte, 1881)",
         "C major",
@@ -355,7 +357,7 @@ _MELODIES: tuple[SampleMelody, ...] = (
         "C5:e C5:e C5:e G4:e G4:e G4:e | E4:e E4:e E4:e C4:e C4:e C4:e | G4:q F4:e E4:q D4:e | C4:h.",
     ),
     _melody(
-        "yankee_doodle",
+        "yankee-doodle",
         "Yankee Doodle",
         "American traditional, 18th century",
         "G major",
@@ -365,7 +367,7 @@ _MELODIES: tuple[SampleMelody, ...] = (
         "G4:q G4:q A4:q B4:q | C5:q B4:q A4:q G4:q | F#4:q D4:q E4:q F#4:q | G4:h G4:h",
     ),
     _melody(
-        "minuet_in_g",
+        "minuet-in-g",
         "Minuet in G",
         "Christian Petzold (long credited to J. S. Bach), about 1725",
         "G major",
@@ -376,7 +378,7 @@ _MELODIES: tuple[SampleMelody, ...] = (
         "C5:q D5:e C5:e B4:e A4:e | B4:q C5:e B4:e A4:e G4:e | A4:q B4:e A4:e G4:e F#4:e | G4:h.",
     ),
     _melody(
-        "joy_to_the_world",
+        "joy-to-the-world",
         "Joy to the World",
         "Lowell Mason, hymn tune Antioch (1839), words by Isaac Watts",
         "D major",
