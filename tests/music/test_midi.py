@@ -167,6 +167,50 @@ def test_zero_length_notes_are_kept_one_tick_long(tmp_path: Path) -> None:
     assert score.tracks[0].notes == (Note(38, 0, 1, 90), Note(42, 240, 1, 90))
 
 
+def test_a_zero_length_note_written_note_off_first_is_kept_one_tick_long(tmp_path: Path) -> None:
+    # music21 writes a grace note so: at its tick, its note-off before its note-on.
+    events = [note_off(74), note_on(74), note_on(76), note_off(76, time=240), note_on(74), note_off(74, time=240)]
+    score = read_midi(write_mido(tmp_path / "grace.mid", [events]))
+    assert score.tracks[0].notes == (Note(74, 0, 1, 90), Note(76, 0, 240, 90), Note(74, 240, 240, 90))
+
+
+def test_zero_length_notes_written_note_off_first_one_after_another_and_at_the_end(tmp_path: Path) -> None:
+    events = [
+        *[note_off(74), note_on(74), note_on(76), note_off(76, time=240)],
+        *[note_off(74), note_on(74), note_on(77), note_off(77, time=240)],
+        *[note_off(74), note_on(74)],
+    ]
+    score = read_midi(write_mido(tmp_path / "graces.mid", [events]))
+    assert score.tracks[0].notes == (
+        Note(74, 0, 1, 90),
+        Note(76, 0, 240, 90),
+        Note(74, 240, 1, 90),
+        Note(77, 240, 240, 90),
+        Note(74, 480, 1, 90),
+    )
+
+
+def test_a_spare_note_off_before_a_note_leaves_the_note_as_written(tmp_path: Path) -> None:
+    # Some sequencers switch a pitch off before each note; the zero-length note on 74 is there so that
+    # the file is looked at closely.
+    events = [
+        *[note_off(60), note_on(60), note_off(60, time=480)],
+        *[note_off(60), note_off(60), note_on(60), note_off(74), note_on(74), note_off(60, time=480)],
+    ]
+    score = read_midi(write_mido(tmp_path / "spare.mid", [events]))
+    assert score.tracks[0].notes == (Note(60, 0, 480, 90), Note(60, 480, 480, 90), Note(74, 480, 1, 90))
+
+
+def test_a_note_off_added_after_a_zero_length_note_keeps_running_status_working(tmp_path: Path) -> None:
+    # After the note-off of 74, one note-on status 0x90 runs through the rest of the track.
+    events = bytes.fromhex("00 80 4A 00" + "00 90 4A 50" + "00 4C 50" + "83 60 4C 00" + "00 4A 50" + "83 60 4A 00")
+    events += bytes.fromhex("00 FF 2F 00")
+    header = b"MThd" + bytes.fromhex("00000006 0000 0001 01E0")
+    path = tmp_path / "running-grace.mid"
+    path.write_bytes(header + b"MTrk" + len(events).to_bytes(4, "big") + events)
+    assert read_midi(path).tracks[0].notes == (Note(74, 0, 1, 80), Note(76, 0, 480, 80), Note(74, 480, 480, 80))
+
+
 def test_note_on_with_velocity_0_ends_the_note(tmp_path: Path) -> None:
     events = [
         note_on(64),

@@ -13,7 +13,9 @@ What reading does with the awkward parts of real files:
 - Overlapping notes of one pitch on one channel are kept as separate notes, each note-off ending the
   oldest sounding note (first in, first out). A note-on that is never switched off is dropped.
 - A note whose note-off falls on the same tick as its note-on is kept, one tick long: such zero-length
-  notes are how many files write drum hits, so dropping them would silence the drums.
+  notes are how many files write drum hits, so dropping them would silence the drums. So is one whose
+  note-off was written before its note-on at that tick, as music21 writes grace notes: symusic alone
+  would drop a note and lengthen others (see `midi_repair`).
 - A score has one tempo and one time signature: the first of each is kept (with a logged warning when
   the tempo changes later); without them, 120 quarter notes per minute and 4/4.
 - A file with no notes gives a `Score` with no tracks, at the file's resolution.
@@ -35,6 +37,7 @@ import numpy as np
 from symusic.core import ScoreTick, TrackTick
 
 from opencomposer.errors import MidiError
+from opencomposer.music.midi_repair import close_notes_written_off_first, drops_note_ons
 from opencomposer.music.score import DEFAULT_TEMPO_QPM, Note, Score, Track
 
 logger = logging.getLogger(__name__)
@@ -88,15 +91,13 @@ def read_midi(
         label = name or str(source)
         data = _read_file_bytes(Path(source), label)
     _check_structure(data, label)
-    try:
-        parsed = ScoreTick.from_midi(data)
-    except Exception as error:
-        # symusic reports malformed input as RuntimeError; any failure of the parser on these bytes
-        # means the file is damaged, and the caller must only ever see MidiError for that.
-        raise MidiError(
-            f"{label} is a damaged MIDI file ({_describe_parser_error(error)}); "
-            "export it again from the program that made it."
-        ) from None
+    parsed = _parse(data, label)
+    # Rare, and the only files that pay for a closer look: a note-on left without a note-off, which is
+    # what zero-length notes written note-off first lead to (see `midi_repair`).
+    if drops_note_ons(data, int(parsed.note_num())):
+        mended = close_notes_written_off_first(data)
+        if mended is not data:
+            parsed = _parse(mended, label)
     resolution = int(parsed.ticks_per_quarter)
     if resolution <= 0:
         raise MidiError(
@@ -222,6 +223,18 @@ def _check_structure(data: bytes, label: str) -> None:
                 continue
             cut = f"it ends {end - len(data)} byte(s) short of the end of track {found_tracks + 1}"
         raise MidiError(f"{label} is a truncated MIDI file: {cut}; export it again from the program that made it.")
+
+
+def _parse(data: bytes, label: str) -> ScoreTick:
+    try:
+        return ScoreTick.from_midi(data)
+    except Exception as error:
+        # symusic reports malformed input as RuntimeError; any failure of the parser on these bytes
+        # means the file is damaged, and the caller must only ever see MidiError for that.
+        raise MidiError(
+            f"{label} is a damaged MIDI file ({_describe_parser_error(error)}); "
+            "export it again from the program that made it."
+        ) from None
 
 
 def _describe_parser_error(error: Exception) -> str:
