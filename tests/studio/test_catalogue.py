@@ -119,3 +119,31 @@ def test_unusable_dataset_uploads_leave_nothing_behind(client: TestClient, home:
     assert list((home / "datasets").iterdir()) == []
     refused = client.delete(f"/api/datasets/{builtin_dataset_names()[0]}")
     assert refused.status_code == 409 and "not added through the studio" in refused.json()["detail"]
+
+
+def test_a_models_quality_bars_and_metrics_are_said_in_plain_words(client: TestClient) -> None:
+    cards = {card["name"]: card for card in client.get("/api/models").json()}
+    arcnn = cards["bach-arcnn"]
+    failed = [bar for bar in arcnn["quality_bars"] if not bar["met"]]
+    assert [bar["name"] for bar in failed] == ["nll_as_low_as_coconet"]
+    assert "Coconet" in failed[0]["sentence"] and "_" not in failed[0]["sentence"]
+    for card in cards.values():
+        for bar in card["quality_bars"]:
+            assert bar["sentence"].endswith(".") and "_" not in bar["sentence"], bar
+    words = cards["bach-chorale-unet"]["metric_words"]
+    assert "harmon" in words["tonal_distance"] and "notes" in words["qualified_note_rate"]
+
+
+@pytest.mark.slow
+def test_every_shipped_model_plays_an_example_with_the_tracks_it_promises(client: TestClient) -> None:
+    for card in client.get("/api/models").json():
+        if not card["shipped"]:
+            continue
+        answer = client.get(f"/api/models/{card['name']}/example")
+        assert answer.status_code == 200, (card["name"], answer.text)
+        tracks = answer.json()["tracks"]
+        assert sum(len(track["notes"]) for track in tracks) > 0
+        if card["technique"] == "accompany":
+            assert [track["name"] for track in tracks[1:]] == [
+                track["name"] for index, track in enumerate(card["tracks"]) if index != 0
+            ]

@@ -87,6 +87,19 @@ export interface Composition {
   created_at: string;
   summary: ScoreSummary;
   info: Record<string, number | string>;
+  /** What was done: the technique, or the edit's mode (harmonize, inpaint). */
+  action: string;
+}
+
+/** A file name made from a title, as the server names its downloads ("Twinkle - harmonize, bach-arcnn.mid"). */
+export function downloadName(title: string, suffix: string): string {
+  const cleaned = title
+    .replace(/\s*\(\s*/g, " - ")
+    .replace(/[^\p{L}\p{N}\s,._-]/gu, " ")
+    .replace(/\s+/g, " ")
+    .replace(/^[ .-]+|[ .-]+$/g, "")
+    .slice(0, 120);
+  return `${cleaned || "composition"}.${suffix}`;
 }
 
 export interface ModelCard {
@@ -103,6 +116,8 @@ export interface ModelCard {
   metrics: Record<string, unknown>;
   training: Record<string, unknown>;
   licence: string;
+  quality_bars: { name: string; met: boolean; sentence: string }[];
+  metric_words: Record<string, string>;
 }
 
 export interface Dataset {

@@ -132,7 +132,7 @@ function App() {
           </div>
         )}
         {route.page === "compositions" && (
-          <Compositions onOpen={(id) => navigate("studio", { composition: id })} onReady={ready} />
+          <Compositions onOpen={(id) => navigate("studio", { composition: id })} onReady={ready} status={status} />
         )}
         {route.page === "models" && <Models onUse={use} onReady={ready} />}
         {route.page === "training" && <Training onUse={use} onReady={ready} />}

@@ -1,10 +1,10 @@
 // A composition: its tracks on one piano roll with a playhead; play, pause, loop; mute, solo, instrument and
 // volume per track; the AR-CNN's edits replayed frame by frame; downloads.
 import { useEffect, useState } from "preact/hooks";
-import type { Composition, ScoreNotes, Status } from "../api";
+import { type Composition, type Melody, type ScoreNotes, type Status, downloadName, post } from "../api";
 import { GM_FAMILIES, TRACK_COLOURS, secondsToTicks } from "../music";
 import { type TrackMix, player } from "../player";
-import { showError } from "../state";
+import { attempt, showError } from "../state";
 import { PianoRoll } from "./PianoRoll";
 
 const FRAME_MS = 120;
@@ -14,9 +14,12 @@ interface Props {
   score: ScoreNotes;
   frames: ScoreNotes[];
   status: Status | null;
+  /** Called with the melody made of the chosen tracks, to load it as the next input. */
+  onUseAsInput?: (melody: Melody) => void;
 }
 
-export function Result({ composition, score, frames, status }: Props) {
+export function Result({ composition, score, frames, status, onUseAsInput }: Props) {
+  const [chosen, setChosen] = useState<boolean[]>([]);
   const [mixes, setMixes] = useState<TrackMix[]>([]);
   const [playing, setPlaying] = useState(false);
   const [loop, setLoop] = useState(false);
@@ -40,6 +43,7 @@ export function Result({ composition, score, frames, status }: Props) {
   useEffect(() => {
     const initial = score.tracks.map((track) => ({ muted: false, solo: false, volumeDb: 0, program: track.program }));
     setMixes(initial);
+    setChosen(score.tracks.map(() => true));
     void take(initial);
     rewind();
     setFrame(null);
@@ -97,6 +101,16 @@ export function Result({ composition, score, frames, status }: Props) {
     rewind();
   }
 
+  async function useAsInput(): Promise<void> {
+    const tracks = chosen.flatMap((keep, index) => (keep ? [index] : []));
+    if (!tracks.length) {
+      showError(new Error("Tick at least one track to use as the next input."));
+      return;
+    }
+    const melody = await attempt(() => post<Melody>(`/api/compositions/${composition.id}/melody`, { tracks }));
+    if (melody) onUseAsInput?.(melody);
+  }
+
   function changeMix(index: number, change: Partial<TrackMix>): void {
     const next = mixes.map((mix, i) => (i === index ? { ...mix, ...change } : mix));
     setMixes(next);
@@ -110,7 +124,7 @@ export function Result({ composition, score, frames, status }: Props) {
     <section class="panel result" aria-labelledby="result-title">
       <h2 id="result-title">{composition.title}</h2>
       <p class="meta">
-        {composition.technique} · {composition.model} · seed {composition.seed} · {composition.summary.bars} bars ·{" "}
+        {composition.action} · {composition.model} · seed {composition.seed} · {composition.summary.bars} bars ·{" "}
         {composition.summary.duration_seconds.toFixed(1)} s
       </p>
       <div class="row transport">
@@ -162,12 +176,17 @@ export function Result({ composition, score, frames, status }: Props) {
           </span>
         )}
         <span class="spacer" />
-        <a class="button" href={`${base}/midi`} download={`${composition.id}.mid`}>
+        <a class="button" href={`${base}/midi`} download={downloadName(composition.title, "mid")}>
           Download MIDI
         </a>
         {status?.audio
           ? (["wav", "ogg", "mp3"] as const).map((format) => (
-              <a key={format} class="button" href={`${base}/audio/${format}`} download={`${composition.id}.${format}`}>
+              <a
+                key={format}
+                class="button"
+                href={`${base}/audio/${format}`}
+                download={downloadName(composition.title, format)}
+              >
                 {format.toUpperCase()}
               </a>
             ))
@@ -195,6 +214,7 @@ export function Result({ composition, score, frames, status }: Props) {
             <th scope="col">Solo</th>
             <th scope="col">Instrument</th>
             <th scope="col">Volume</th>
+            {onUseAsInput && <th scope="col">Next input</th>}
           </tr>
         </thead>
         <tbody>
@@ -254,11 +274,33 @@ export function Result({ composition, score, frames, status }: Props) {
                     onInput={(e) => changeMix(index, { volumeDb: Number((e.currentTarget as HTMLInputElement).value) })}
                   />
                 </td>
+                {onUseAsInput && (
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Use ${track.name || `track ${index + 1}`} in the next input`}
+                      checked={chosen[index] ?? true}
+                      onChange={(e) =>
+                        setChosen(
+                          chosen.map((keep, i) => (i === index ? (e.currentTarget as HTMLInputElement).checked : keep)),
+                        )
+                      }
+                    />
+                  </td>
+                )}
               </tr>
             );
           })}
         </tbody>
       </table>
+      {onUseAsInput && (
+        <div class="row">
+          <button type="button" onClick={() => void useAsInput()}>
+            Use as the next input
+          </button>
+          <span class="help">The ticked tracks become the input: pick any technique and model and generate again.</span>
+        </div>
+      )}
     </section>
   );
 }

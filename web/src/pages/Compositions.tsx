@@ -1,9 +1,17 @@
-// Your compositions: open one in the studio, rename, delete, download.
+// Your compositions: listen, open one in the studio, rename, delete, download.
 import { useEffect, useState } from "preact/hooks";
-import { type Composition, del, get, patch } from "../api";
+import { type Composition, type Status, del, downloadName, get, patch } from "../api";
 import { attempt, showNotice } from "../state";
 
-export function Compositions({ onOpen, onReady }: { onOpen: (id: string) => void; onReady: () => void }) {
+export function Compositions({
+  onOpen,
+  onReady,
+  status,
+}: {
+  onOpen: (id: string) => void;
+  onReady: () => void;
+  status: Status | null;
+}) {
   const [items, setItems] = useState<Composition[] | null>(null);
   const [editing, setEditing] = useState<{ id: string; title: string } | null>(null);
 
@@ -44,10 +52,11 @@ export function Compositions({ onOpen, onReady }: { onOpen: (id: string) => void
         <thead>
           <tr>
             <th scope="col">Name</th>
-            <th scope="col">Technique</th>
+            <th scope="col">Made by</th>
             <th scope="col">Model</th>
             <th scope="col">Tracks</th>
             <th scope="col">Date</th>
+            <th scope="col">Listen</th>
             <th scope="col">Actions</th>
           </tr>
         </thead>
@@ -75,11 +84,26 @@ export function Compositions({ onOpen, onReady }: { onOpen: (id: string) => void
                   <span class="title">{item.title}</span>
                 )}
               </td>
-              <td>{item.technique}</td>
+              <td>
+                {item.action}
+                {item.action !== item.technique && <small> ({item.technique})</small>}
+              </td>
               <td>{item.model}</td>
               <td>{item.summary.tracks.length}</td>
               <td>
                 <time dateTime={item.created_at}>{new Date(item.created_at).toLocaleString()}</time>
+              </td>
+              <td>
+                {status?.audio ? (
+                  <audio
+                    controls
+                    preload="none"
+                    src={`/api/compositions/${item.id}/audio/ogg`}
+                    aria-label={`Listen to ${item.title}`}
+                  />
+                ) : (
+                  <span class="help">{status ? "no audio here" : ""}</span>
+                )}
               </td>
               <td class="actions">
                 <button type="button" class="primary" onClick={() => onOpen(item.id)}>
@@ -88,7 +112,7 @@ export function Compositions({ onOpen, onReady }: { onOpen: (id: string) => void
                 <button type="button" onClick={() => setEditing({ id: item.id, title: item.title })}>
                   Rename
                 </button>
-                <a class="button" href={`/api/compositions/${item.id}/midi`} download={`${item.id}.mid`}>
+                <a class="button" href={`/api/compositions/${item.id}/midi`} download={downloadName(item.title, "mid")}>
                   MIDI
                 </a>
                 <button type="button" onClick={() => void remove(item)}>

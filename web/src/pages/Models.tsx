@@ -1,7 +1,9 @@
-// Models: the shipped ones and yours, each with its card and its music metrics beside its dataset's.
+// Models: the shipped ones and yours, each with its card, its quality bars in plain words, its music metrics
+// beside its dataset's, and an example to listen to.
 import { useEffect, useState } from "preact/hooks";
-import { type ModelCard, del, get } from "../api";
-import { attempt, showNotice } from "../state";
+import { type ModelCard, type ScoreNotes, del, get } from "../api";
+import { player } from "../player";
+import { attempt, showError, showNotice } from "../state";
 
 interface Comparison {
   name: string;
@@ -29,25 +31,41 @@ function comparisons(card: ModelCard): Comparison[] {
 
 /** One line on the held-out evaluation: its similarity index and how many of its quality bars are met. */
 function verdict(card: ModelCard): string | null {
-  const heldOut = card.metrics.held_out as
-    { similarity_index?: unknown; quality_bars?: Record<string, boolean> } | undefined;
+  const heldOut = card.metrics.held_out as { similarity_index?: unknown } | undefined;
   if (!heldOut) return null;
   const parts: string[] = [];
   if (typeof heldOut.similarity_index === "number")
-    parts.push(`similarity index ${heldOut.similarity_index.toFixed(2)}`);
-  const bars = Object.values(heldOut.quality_bars ?? {});
-  if (bars.length) parts.push(`${bars.filter(Boolean).length} of ${bars.length} quality bars met`);
-  return parts.length ? `Held out: ${parts.join(", ")}.` : null;
+    parts.push(`similarity index ${heldOut.similarity_index.toFixed(2)} (1 would be indistinguishable)`);
+  const bars = card.quality_bars;
+  if (bars.length) parts.push(`${bars.filter((bar) => bar.met).length} of ${bars.length} quality bars met`);
+  return parts.length ? `Tested on music it never saw: ${parts.join(", ")}.` : null;
 }
 
-function MetricChart({ items }: { items: Comparison[] }) {
+/** Each quality bar as a sentence, met or not: the one that failed is named, not just counted. */
+function QualityBars({ card }: { card: ModelCard }) {
+  if (!card.quality_bars.length) return null;
+  return (
+    <ul class="quality-bars" aria-label="Quality bars">
+      {card.quality_bars.map((bar) => (
+        <li key={bar.name} class={bar.met ? "met" : "missed"} data-bar={bar.name}>
+          <span aria-hidden="true">{bar.met ? "✓" : "✗"}</span> {bar.met ? "" : "Not met: "}
+          {bar.sentence}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function MetricChart({ items, words }: { items: Comparison[]; words: Record<string, string> }) {
   return (
     <div class="metric-chart" role="img" aria-label="The model's music metrics beside its dataset's">
       {items.map((item) => {
         const scale = Math.max(Math.abs(item.model), Math.abs(item.dataset), 1e-9);
         return (
           <div class="metric" key={item.name}>
-            <span class="metric-name">{item.name.replace(/_/g, " ")}</span>
+            <span class="metric-name" title={words[item.name] ?? ""}>
+              {item.name.replace(/_/g, " ")}
+            </span>
             <span
               class="bar model"
               style={{ width: `${(60 * Math.abs(item.model)) / scale}%` }}
@@ -66,12 +84,53 @@ function MetricChart({ items }: { items: Comparison[] }) {
       <p class="legend">
         <span class="bar model legend-swatch" /> model <span class="bar data legend-swatch" /> dataset
       </p>
+      <details>
+        <summary>What these measure</summary>
+        <dl class="metric-words">
+          {items.map((item) => (
+            <div key={item.name}>
+              <dt>{item.name.replace(/_/g, " ")}</dt>
+              <dd>{words[item.name] ?? ""}</dd>
+            </div>
+          ))}
+        </dl>
+      </details>
     </div>
   );
 }
 
 export function Models({ onUse, onReady }: { onUse: (technique: string, model: string) => void; onReady: () => void }) {
   const [models, setModels] = useState<ModelCard[] | null>(null);
+  const [listening, setListening] = useState<{ name: string; state: "loading" | "playing" } | null>(null);
+
+  useEffect(() => () => player.stop(), []);
+
+  async function listen(card: ModelCard): Promise<void> {
+    if (listening?.name === card.name) {
+      player.stop();
+      setListening(null);
+      return;
+    }
+    setListening({ name: card.name, state: "loading" });
+    const example = await attempt(() => get<ScoreNotes>(`/api/models/${card.name}/example`));
+    if (!example) {
+      setListening(null);
+      return;
+    }
+    try {
+      await player.load(
+        example,
+        example.tracks.map((track) => ({ muted: false, solo: false, volumeDb: 0, program: track.program })),
+      );
+      player.setLoop(false);
+      player.onEnd = () => setListening(null);
+      await player.play(0);
+      setListening({ name: card.name, state: "playing" });
+    } catch (error) {
+      setListening(null);
+      showError(error);
+    }
+  }
 
   async function refresh(): Promise<void> {
     const list = await attempt(() => get<ModelCard[]>("/api/models"));
@@ -128,8 +187,21 @@ export function Models({ onUse, onReady }: { onUse: (technique: string, model: s
                 <dd>{card.licence}</dd>
               </dl>
               {verdict(card) && <p class="verdict">{verdict(card)}</p>}
-              {items.length > 0 && <MetricChart items={items} />}
+              <QualityBars card={card} />
+              {items.length > 0 && <MetricChart items={items} words={card.metric_words} />}
               <div class="row">
+                <button
+                  type="button"
+                  onClick={() => void listen(card)}
+                  aria-pressed={listening?.name === card.name}
+                  disabled={listening?.state === "loading" && listening.name !== card.name}
+                >
+                  {listening?.name !== card.name
+                    ? "Listen to an example"
+                    : listening.state === "loading"
+                      ? "Making the example…"
+                      : "Stop the example"}
+                </button>
                 <button type="button" class="primary" onClick={() => onUse(card.technique, card.name)}>
                   Use in studio
                 </button>

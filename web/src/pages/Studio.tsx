@@ -9,6 +9,7 @@ import {
   type ScoreNotes,
   type Status,
   type Technique,
+  type TrackNotes,
   get,
   post,
 } from "../api";
@@ -47,6 +48,9 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
   const [melodies, setMelodies] = useState<Melody[]>([]);
   const [techniques, setTechniques] = useState<Technique[]>([]);
   const [notes, setNotes] = useState<Note[]>([]);
+  // The input's other tracks (a composition used as the next input, a multi-track file): shown and played with
+  // the melody, sent with it to the technique, never edited here.
+  const [otherTracks, setOtherTracks] = useState<TrackNotes[]>([]);
   const [history, setHistory] = useState<Note[][]>([]);
   const [tempo, setTempo] = useState(120);
   const [bars, setBars] = useState(4);
@@ -122,12 +126,21 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
     setSavedId(null);
   }
 
+  /** Put a stored input in the editor: its melody to edit, its other tracks beside it. */
+  function takeInput(score: ScoreNotes): void {
+    const index = melodyTrackIndex(score);
+    setOtherTracks(
+      score.tracks
+        .filter((_, i) => i !== index)
+        .map((track) => ({ ...track, notes: rescale(track.notes, score.resolution) })),
+    );
+    edit(rescale(score.tracks[index]?.notes ?? [], score.resolution));
+  }
+
   async function loadMelody(id: string, known: Melody[] = melodies): Promise<void> {
     const score = await attempt(() => get<ScoreNotes>(`/api/melodies/${encodeURIComponent(id)}/notes`));
     if (!score) return;
-    const track = score.tracks[melodyTrackIndex(score)];
-    setHistory((past) => [...past, notes]);
-    setNotes(rescale(track?.notes ?? [], score.resolution));
+    takeInput(score);
     setTempo(Math.round(score.tempo_qpm));
     setSavedId(id);
     const melody = known.find((m) => m.id === id);
@@ -157,7 +170,14 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
   async function ensureSaved(): Promise<string> {
     if (savedId) return savedId;
     if (!notes.length) throw new UserError("The melody has no notes yet: record, import or draw some first.");
-    const melody = await post<Melody>("/api/melodies", { title, notes, resolution: RESOLUTION, tempo_qpm: tempo });
+    const others = otherTracks.map(({ name, program, is_drum, notes }) => ({ name, program, is_drum, notes }));
+    const melody = await post<Melody>("/api/melodies", {
+      title,
+      notes,
+      resolution: RESOLUTION,
+      tempo_qpm: tempo,
+      other_tracks: others,
+    });
     setSavedId(melody.id);
     setMelodies((list) => [...list, melody]);
     return melody.id;
@@ -170,7 +190,7 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
       const melody = await post<Melody>(path(id), body);
       setMelodies((list) => [...list, melody]);
       const score = await get<ScoreNotes>(`/api/melodies/${melody.id}/notes`);
-      edit(rescale(score.tracks[melodyTrackIndex(score)]?.notes ?? [], score.resolution));
+      takeInput(score);
       setSavedId(melody.id);
       setTitle(melody.title);
       clearMessage();
@@ -189,16 +209,30 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
       const melody = await post<Melody>("/api/melodies/upload", form);
       setMelodies((list) => [...list, melody]);
       const score = await get<ScoreNotes>(`/api/melodies/${melody.id}/notes`);
-      edit(rescale(score.tracks[melodyTrackIndex(score)]?.notes ?? [], score.resolution));
+      takeInput(score);
       setSavedId(melody.id);
       setTitle(melody.title);
       setTempo(Math.round(score.tempo_qpm));
-      showNotice(`Imported "${melody.title}": ${melody.summary.notes} notes in ${melody.summary.bars} bars.`);
+      showNotice(
+        `Imported "${melody.title}": ${melody.summary.notes} notes in ${melody.summary.tracks.length} ` +
+          `track${melody.summary.tracks.length === 1 ? "" : "s"}, ${melody.summary.bars} bars.`,
+      );
     } catch (error) {
       showError(error);
     } finally {
       setBusy(null);
     }
+  }
+
+  async function useAsInput(melody: Melody): Promise<void> {
+    const known = [...melodies, melody];
+    setMelodies(known);
+    await loadMelody(melody.id, known);
+    showNotice(
+      `"${melody.title}" is the input now: ${melody.summary.notes} notes in ${melody.summary.tracks.length} ` +
+        "tracks. Pick a technique and a model, and generate.",
+    );
+    window.scrollTo({ top: 0, behavior: "smooth" });
   }
 
   async function generate(): Promise<void> {
@@ -274,6 +308,7 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
     setRecording(null);
     const recorded = current.notes.sort((a, b) => a.start_ticks - b.start_ticks || a.pitch - b.pitch);
     if (recorded.length) {
+      setOtherTracks([]);
       edit(recorded);
       setTitle("Recorded melody");
       showNotice(`Recorded ${recorded.length} notes.`);
@@ -341,7 +376,10 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
     }
   }
 
-  const editorScore = melodyScore(notes, tempo);
+  const melodyOnly = melodyScore(notes, tempo);
+  const editorScore = otherTracks.length
+    ? { ...melodyOnly, tracks: [...melodyOnly.tracks, ...otherTracks] }
+    : melodyOnly;
 
   /** Hear the melody as it stands (the result's own player controls play the composition). */
   async function toggleMelody(): Promise<void> {
@@ -352,7 +390,10 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
     }
     try {
       const score = editorScore;
-      await player.load(score, [{ muted: false, solo: false, volumeDb: 0, program: score.tracks[0]?.program ?? 0 }]);
+      await player.load(
+        score,
+        score.tracks.map((track) => ({ muted: false, solo: false, volumeDb: 0, program: track.program })),
+      );
       player.setLoop(false);
       player.onEnd = () => setMelodyPlaying(false);
       await player.play(0);
@@ -369,7 +410,10 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
     : "";
   const editorBars = Math.max(
     bars,
-    Math.ceil(Math.max(0, ...notes.map((n) => n.start_ticks + n.duration_ticks)) / ticksPerBar(editorScore)),
+    Math.ceil(
+      Math.max(0, ...editorScore.tracks.flatMap((t) => t.notes.map((n) => n.start_ticks + n.duration_ticks))) /
+        ticksPerBar(editorScore),
+    ),
   );
 
   return (
@@ -502,7 +546,11 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
           heightPx={200}
         />
         <div class="row">
-          <span class="melody-count">{notes.length} notes</span>
+          <span class="melody-count">
+            {notes.length} notes
+            {otherTracks.length > 0 &&
+              ` in the melody, with ${otherTracks.map((t) => `${t.name || "a track"} (${t.notes.length})`).join(", ")}`}
+          </span>
           <button type="button" onClick={() => void toggleMelody()} disabled={!notes.length && !melodyPlaying}>
             {melodyPlaying ? "Stop melody" : "Play melody"}
           </button>
@@ -631,7 +679,13 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
       </section>
 
       {result && (
-        <Result composition={result.composition} score={result.score} frames={result.frames} status={status} />
+        <Result
+          composition={result.composition}
+          score={result.score}
+          frames={result.frames}
+          status={status}
+          onUseAsInput={(melody) => void useAsInput(melody)}
+        />
       )}
     </div>
   );

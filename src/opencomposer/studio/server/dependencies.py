@@ -39,6 +39,7 @@ class Studio:
     composer: Composer
     synthesizer: Synthesizer
     melodies: ScoreCache = field(default_factory=ScoreCache)
+    examples: ScoreCache = field(default_factory=lambda: ScoreCache(size=16))
     renders: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(MAX_RENDERS))
 
 

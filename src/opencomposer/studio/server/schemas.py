@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
 from opencomposer.studio.home import ID_PATTERN
 from opencomposer.studio.jobs import JobStatus
@@ -128,8 +128,17 @@ class ScoreNotes(PublicSchema):
     tracks: list[TrackNotes]
 
 
+class TrackCreate(Schema):
+    """A track sent with a melody: the other parts of an input (a composition's accompaniment, say)."""
+
+    name: Annotated[str, StringConstraints(max_length=100)] = ""
+    program: int = Field(default=0, ge=0, le=127)
+    is_drum: bool = False
+    notes: list[NoteSchema] = Field(max_length=10_000)
+
+
 class MelodyCreate(Schema):
-    """A melody recorded or written in the browser."""
+    """A melody recorded or written in the browser, with the other tracks of its input when it has some."""
 
     title: Title
     notes: list[NoteSchema] = Field(min_length=1, max_length=10_000)
@@ -137,6 +146,18 @@ class MelodyCreate(Schema):
     tempo_qpm: float = Field(default=120.0, ge=20.0, le=400.0)
     time_signature: tuple[Annotated[int, Field(ge=1, le=32)], Literal[1, 2, 4, 8, 16, 32]] = (4, 4)
     program: int = Field(default=0, ge=0, le=127, description="General MIDI program of the melody's instrument.")
+    other_tracks: list[TrackCreate] = Field(
+        default_factory=list, max_length=16, description="Tracks kept beside the melody, at the same resolution."
+    )
+
+
+class MelodyFromComposition(Schema):
+    """Make a composition (or some of its tracks) the input of the next generation."""
+
+    tracks: list[Annotated[int, Field(ge=0, le=255)]] | None = Field(
+        default=None, min_length=1, max_length=64, description="Indices of the tracks to keep; default: all."
+    )
+    title: Title | None = None
 
 
 class MelodyUpdate(Schema):
@@ -181,14 +202,30 @@ class TechniquePublic(PublicSchema):
 
 
 class CompositionCreate(Schema):
-    """Run a technique on a melody; the composition is saved."""
+    """Run a technique on a melody, or on a composition (some of its tracks); the result is saved."""
 
     technique: Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
     model: Annotated[str, StringConstraints(pattern=MODEL_NAME_PATTERN)]
-    melody_id: Annotated[str, StringConstraints(pattern=MELODY_ID_PATTERN)]
+    melody_id: Annotated[str, StringConstraints(pattern=MELODY_ID_PATTERN)] | None = Field(
+        default=None, description="The input: a stored melody's id or a sample's name (or give composition_id)."
+    )
+    composition_id: Id | None = Field(
+        default=None, description="The input: an earlier composition, saved as a melody first (its melody_id)."
+    )
+    tracks: list[Annotated[int, Field(ge=0, le=255)]] | None = Field(
+        default=None, min_length=1, max_length=64, description="With composition_id: the tracks to use; default all."
+    )
     params: Params = Field(default_factory=dict, description="The technique's parameters (see GET /api/techniques).")
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="Default: a random seed, saved with it.")
     title: Title | None = None
+
+    @model_validator(mode="after")
+    def _one_input(self) -> CompositionCreate:
+        if (self.melody_id is None) == (self.composition_id is None):
+            raise ValueError("give the input as exactly one of melody_id and composition_id")
+        if self.tracks is not None and self.composition_id is None:
+            raise ValueError("tracks picks tracks of a composition: give composition_id with it")
+        return self
 
 
 class CompositionUpdate(Schema):
@@ -211,11 +248,26 @@ class CompositionPublic(PublicSchema):
     summary: ScoreSummary
     info: dict[str, Any]
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def action(self) -> str:
+        """What was done, in one word: the technique, or the edit's mode (harmonize, inpaint)."""
+        mode = self.params.get("mode")
+        return mode if isinstance(mode, str) and mode else self.technique
+
 
 class MetricsPublic(PublicSchema):
     """Music metrics of a composition (None where a metric is undefined, such as a silent track's range)."""
 
     metrics: dict[str, float | None]
+
+
+class QualityBarPublic(PublicSchema):
+    """One quality bar of a model's held-out evaluation."""
+
+    name: str
+    met: bool
+    sentence: str
 
 
 class ModelPublic(PublicSchema):
@@ -234,6 +286,12 @@ class ModelPublic(PublicSchema):
     metrics: dict[str, Any]
     training: dict[str, Any]
     licence: str
+    quality_bars: list[QualityBarPublic] = Field(
+        default_factory=list, description="The held-out quality bars, each in plain words, met or not."
+    )
+    metric_words: dict[str, str] = Field(
+        default_factory=dict, description="What each metric in `metrics` measures, in plain words."
+    )
 
 
 class DatasetTrack(PublicSchema):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import replace
 from functools import partial
 from pathlib import Path as FilePath
 from typing import Annotated
@@ -13,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import FileResponse
 
+from opencomposer.errors import ParameterError
 from opencomposer.music.midi import midi_to_bytes, read_midi
 from opencomposer.music.score import Score
 from opencomposer.studio.audio import AUDIO_MEDIA_TYPES
@@ -20,16 +22,24 @@ from opencomposer.studio.compose import check_length, composition_metrics, draw_
 from opencomposer.studio.home import ID_PATTERN, AudioFormat, new_id
 from opencomposer.studio.models import CompositionRow
 from opencomposer.studio.server.dependencies import ERRORS, UNAVAILABLE, Studio, StudioDep
-from opencomposer.studio.server.routes.melodies import MIDI_MEDIA_TYPE, load_melody, score_notes
+from opencomposer.studio.server.routes.melodies import (
+    MIDI_MEDIA_TYPE,
+    attachment,
+    load_melody,
+    save_melody,
+    score_notes,
+)
 from opencomposer.studio.server.schemas import (
     MAX_SEED,
     CompositionCreate,
     CompositionPublic,
     CompositionUpdate,
+    MelodyFromComposition,
+    MelodyPublic,
     MetricsPublic,
     ScoreNotes,
 )
-from opencomposer.techniques.base import time_budget
+from opencomposer.techniques.base import ParamValue, time_budget
 
 router = APIRouter(prefix="/api/compositions", tags=["compositions"], responses=ERRORS)
 
@@ -60,7 +70,12 @@ async def create(studio: StudioDep, request: CompositionCreate) -> CompositionPu
 
 
 def _compose(studio: Studio, request: CompositionCreate) -> CompositionPublic:
-    score, melody = load_melody(studio, request.melody_id)
+    if request.composition_id is not None:
+        derived = melody_from_composition(studio, request.composition_id, request.tracks)
+        score, melody = load_melody(studio, derived.id)
+    else:
+        assert request.melody_id is not None  # the schema asks for exactly one input
+        score, melody = load_melody(studio, request.melody_id)
     seed = request.seed if request.seed is not None else secrets.randbelow(MAX_SEED + 1)
     with time_budget(studio.settings.max_generation_seconds):
         generation, params = studio.composer.generate(request.technique, request.model, score, request.params, seed)
@@ -78,17 +93,52 @@ def _compose(studio: Studio, request: CompositionCreate) -> CompositionPublic:
     row = studio.store.add(
         CompositionRow(
             id=composition_id,
-            title=request.title or f"{melody.title} ({request.technique}, {request.model})"[:200],
+            title=request.title or f"{melody.title} ({_action(request.technique, params)}, {request.model})"[:200],
             technique=request.technique,
             model=request.model,
             params=dict(params),
             seed=seed,
             melody_id=melody.id,
             summary=summarize(generation.score),
-            info={**generation.info, "frames": len(generation.frames)},
+            info={
+                **generation.info,
+                "frames": len(generation.frames),
+                **({"input_composition_id": request.composition_id} if request.composition_id else {}),
+            },
         )
     )
     return CompositionPublic.model_validate(row)
+
+
+def _action(technique: str, params: dict[str, ParamValue]) -> str:
+    mode = params.get("mode")
+    return mode if isinstance(mode, str) else technique
+
+
+def melody_from_composition(
+    studio: Studio, composition_id: str, tracks: list[int] | None, title: str | None = None
+) -> MelodyPublic:
+    """Save a composition (the tracks at `tracks`, default all) as a stored melody, the input of a next generation.
+
+    Raises `UnknownNameError` for an unknown composition, `ParameterError` for a track it does not have.
+    """
+    row, score = _score(studio, composition_id)
+    chosen = list(range(len(score.tracks))) if tracks is None else list(dict.fromkeys(tracks))
+    missing = [index for index in chosen if index >= len(score.tracks)]
+    if missing:
+        raise ParameterError(
+            f"The composition has tracks 0 to {len(score.tracks) - 1}; there is no track {missing[0]}."
+        )
+    kept = replace(score, tracks=tuple(score.tracks[index] for index in chosen))
+    names = ", ".join(track.name or f"track {index}" for index, track in zip(chosen, kept.tracks, strict=True))
+    title = title or (row.title if tracks is None else f"{row.title} [{names}]")
+    return save_melody(studio, kept, title[:200], "composition", parent_id=row.id)
+
+
+@router.post("/{composition_id}/melody", status_code=status.HTTP_201_CREATED)
+def to_melody(studio: StudioDep, composition_id: CompositionId, request: MelodyFromComposition) -> MelodyPublic:
+    """Make a composition, or the tracks of it you choose, a stored melody: the input of any technique next."""
+    return melody_from_composition(studio, composition_id, request.tracks, request.title)
 
 
 @router.get("")
@@ -143,7 +193,9 @@ def frames(studio: StudioDep, composition_id: CompositionId) -> list[ScoreNotes]
 def midi(studio: StudioDep, composition_id: CompositionId) -> FileResponse:
     """A composition as a MIDI file."""
     row = studio.store.get(CompositionRow, composition_id)
-    return FileResponse(studio.home.composition_midi(row.id), media_type=MIDI_MEDIA_TYPE, filename=f"{row.id}.mid")
+    return FileResponse(
+        studio.home.composition_midi(row.id), media_type=MIDI_MEDIA_TYPE, headers=attachment(row.title, "mid")
+    )
 
 
 @router.get(
@@ -162,7 +214,7 @@ def audio(studio: StudioDep, composition_id: CompositionId, audio_format: AudioF
         )
         with studio.renders:
             studio.synthesizer.render(studio.home.composition_midi(row.id), path, audio_format)
-    return FileResponse(path, media_type=AUDIO_MEDIA_TYPES[audio_format], filename=f"{row.id}.{audio_format}")
+    return FileResponse(path, media_type=AUDIO_MEDIA_TYPES[audio_format], headers=attachment(row.title, audio_format))
 
 
 @router.get("/{composition_id}/pianoroll.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})

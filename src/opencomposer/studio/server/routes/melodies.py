@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Response, UploadFile, status
 
@@ -128,16 +129,25 @@ def list_all(studio: StudioDep) -> list[MelodyPublic]:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def record(studio: StudioDep, melody: MelodyCreate) -> MelodyPublic:
-    """Save a melody recorded or written in the browser (notes in ticks at `resolution`)."""
-    notes = [Note(note.pitch, note.start_ticks, note.duration_ticks, note.velocity) for note in melody.notes]
-    track = Track(name="Melody", program=melody.program, notes=tuple(notes), role="melody")
+    """Save a melody recorded or written in the browser (notes in ticks at `resolution`), with the other tracks of
+    its input when it has some (they go to the technique as they are)."""
+    track = Track(name="Melody", program=melody.program, notes=_notes(melody.notes), role="melody")
+    others = [
+        Track(name=other.name, program=other.program, is_drum=other.is_drum, notes=_notes(other.notes), role="other")
+        for other in melody.other_tracks
+        if other.notes
+    ]
     score = Score(
         resolution=melody.resolution,
         tempo=melody.tempo_qpm,
         time_signature=(melody.time_signature[0], melody.time_signature[1]),
-        tracks=(track,),
+        tracks=(track, *others),
     )
     return save_melody(studio, score, melody.title, "recorded")
+
+
+def _notes(notes: list[NoteSchema]) -> tuple[Note, ...]:
+    return tuple(Note(note.pitch, note.start_ticks, note.duration_ticks, note.velocity) for note in notes)
 
 
 @router.post("/upload", status_code=status.HTTP_201_CREATED)
@@ -190,7 +200,7 @@ def notes(studio: StudioDep, melody_id: MelodyId) -> ScoreNotes:
 def midi(studio: StudioDep, melody_id: MelodyId) -> Response:
     """A melody as a MIDI file."""
     score, public = load_melody(studio, melody_id)
-    return Response(midi_to_bytes(score), media_type=MIDI_MEDIA_TYPE, headers=_attachment(public.id, "mid"))
+    return Response(midi_to_bytes(score), media_type=MIDI_MEDIA_TYPE, headers=attachment(public.title, "mid"))
 
 
 @router.post("/{melody_id}/quantize", status_code=status.HTTP_201_CREATED)
@@ -209,5 +219,20 @@ def transpose_melody(studio: StudioDep, melody_id: MelodyId, request: TransposeR
     return save_melody(studio, transpose(score, request.semitones), title, "transpose", public.id)
 
 
-def _attachment(identifier: str, suffix: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{identifier}.{suffix}"'}
+def download_name(title: str, suffix: str) -> str:
+    """A file name made from a title: "Twinkle (harmonize, bach-arcnn)" gives "Twinkle - harmonize, bach-arcnn.mid".
+
+    Letters (any script), digits, spaces and ``-_,.`` are kept; anything else (slashes, quotes, brackets)
+    becomes a space or a dash, and the name is at most 120 characters before its suffix.
+    """
+    cleaned = re.sub(r"\s*\(\s*", " - ", title)
+    cleaned = re.sub(r"[^\w\s,.-]", " ", cleaned)
+    cleaned = re.sub(r"\s+", " ", cleaned).strip(" .-")[:120].strip(" .-")
+    return f"{cleaned or 'composition'}.{suffix}"
+
+
+def attachment(title: str, suffix: str) -> dict[str, str]:
+    """A Content-Disposition header downloading as `download_name(title, suffix)` (RFC 6266, UTF-8 too)."""
+    name = download_name(title, suffix)
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    return {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"}
