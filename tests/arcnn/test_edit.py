@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from opencomposer.errors import ParameterError
-from opencomposer.music.score import Score, Track
+from opencomposer.music.score import Score, TempoChange, TimeSignatureChange, Track
 from opencomposer.registry import ModelEntry
 from opencomposer.techniques import technique_class
 from opencomposer.techniques.edit import MAX_FRAMES, Edit, runs
@@ -125,3 +126,18 @@ def test_tracks_that_are_not_voices_are_kept(entry: ModelEntry) -> None:
     result = Edit(entry).generate(with_drums, {"mode": "harmonize", **FAST}, seed=0).score
     assert [track.name for track in result.tracks] == ["Soprano", "Alto", "Tenor", "Bass", "Drums"]
     assert result.tracks[-1] == drums
+
+
+@pytest.mark.parametrize("mode", ["harmonize", "edit", "inpaint"])
+def test_a_score_with_a_tempo_map_comes_back_with_it_in_every_frame(entry: ModelEntry, mode: str) -> None:
+    tune = replace(
+        melody(),
+        tempo_changes=(TempoChange(BAR_TICKS, 72.0), TempoChange(3 * BAR_TICKS - 240, 140.0)),
+        time_signature_changes=(TimeSignatureChange(2 * BAR_TICKS, 2, 4),),
+    )
+    generation = Edit(entry).generate(tune, {"mode": mode, **FAST}, seed=5)
+    for score in generation.frames:
+        assert score.get_tempo_map() == tune.get_tempo_map()
+        assert score.get_time_signature_map() == tune.get_time_signature_map()
+    if mode == "harmonize":
+        assert generation.score.tracks[0] == tune.tracks[0]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 import re
 from pathlib import Path
 from typing import TypeAlias
@@ -13,7 +12,7 @@ import pytest
 
 from opencomposer.errors import MidiError
 from opencomposer.music.midi import midi_to_bytes, read_midi, write_midi
-from opencomposer.music.score import Note, Score, Track
+from opencomposer.music.score import Note, Score, TempoChange, TimeSignatureChange, Track
 
 Event: TypeAlias = "mido.Message | mido.MetaMessage"
 
@@ -99,54 +98,78 @@ def test_type_0_is_split_into_one_track_per_channel_and_channel_10_is_drums(tmp_
     ]
 
 
-def test_several_tempos_keep_the_first_and_warn(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_every_tempo_change_is_kept(tmp_path: Path) -> None:
     path = write_mido(
         tmp_path / "tempos.mid",
         [
             [
                 mido.MetaMessage("set_tempo", tempo=500_000),  # 120 qpm
-                mido.MetaMessage("set_tempo", tempo=400_000, time=480),
-                mido.MetaMessage("set_tempo", tempo=600_000, time=480),
+                mido.MetaMessage("set_tempo", tempo=400_000, time=480),  # 150 qpm
+                mido.MetaMessage("set_tempo", tempo=600_000, time=480),  # 100 qpm
             ],
-            one_note_track(),
+            one_note_track(duration=1920),
         ],
     )
-    with caplog.at_level(logging.WARNING, logger="opencomposer.music.midi"):
-        score = read_midi(path)
+    score = read_midi(path)
     assert score.tempo == pytest.approx(120.0)
-    assert len(caplog.records) == 1
-    message = caplog.records[0].getMessage()
-    assert str(path) in message
-    assert "120.00 quarter notes per minute" in message
-    assert "dropped 2 later tempo change(s)" in message
+    assert score.tempo_changes == (TempoChange(480, 150.0), TempoChange(960, 100.0))
+    # 480 ticks at 120, 480 at 150 and 960 at 100 quarter notes per minute.
+    assert score.get_duration_seconds() == pytest.approx(0.5 + 0.4 + 1.2)
+    assert score.get_duration_seconds() == pytest.approx(mido.MidiFile(path).length)
 
 
-def test_a_repeated_tempo_is_not_a_change(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_of_several_tempos_at_one_tick_the_last_plays(tmp_path: Path) -> None:
+    events = [mido.MetaMessage("set_tempo", tempo=tempo) for tempo in (500_000, 600_000)]
+    path = write_mido(tmp_path / "two_at_once.mid", [events, one_note_track()])
+    assert read_midi(path).get_tempo_map() == (TempoChange(0, 100.0),)
+    assert read_midi(path).get_duration_seconds() == pytest.approx(mido.MidiFile(path).length)
+
+
+def test_a_repeated_tempo_is_not_a_change(tmp_path: Path) -> None:
     tempo = mido.MetaMessage("set_tempo", tempo=600_000)
     path = write_mido(tmp_path / "same.mid", [[tempo, tempo.copy(time=960)], one_note_track()])
-    with caplog.at_level(logging.WARNING, logger="opencomposer.music.midi"):
-        assert read_midi(path).tempo == pytest.approx(100.0)
-    assert caplog.records == []
+    assert read_midi(path).get_tempo_map() == (TempoChange(0, 100.0),)
 
 
 def test_no_tempo_and_no_time_signature_give_120_and_4_4(tmp_path: Path) -> None:
     score = read_midi(write_mido(tmp_path / "bare.mid", [one_note_track()]))
     assert score.tempo == 120.0
     assert score.time_signature == (4, 4)
+    assert (score.tempo_changes, score.time_signature_changes) == ((), ())
 
 
-def test_the_first_time_signature_is_kept(tmp_path: Path) -> None:
+def test_a_first_tempo_after_tick_0_follows_120_quarter_notes_per_minute(tmp_path: Path) -> None:
+    path = write_mido(
+        tmp_path / "late.mid",
+        [[mido.MetaMessage("set_tempo", tempo=1_000_000, time=480)], one_note_track(duration=960)],
+    )
+    score = read_midi(path)
+    assert score.get_tempo_map() == (TempoChange(0, 120.0), TempoChange(480, 60.0))
+    assert score.get_duration_seconds() == pytest.approx(1.5)
+
+
+def test_every_time_signature_change_is_kept(tmp_path: Path) -> None:
     path = write_mido(
         tmp_path / "meters.mid",
         [
             [
                 mido.MetaMessage("time_signature", numerator=6, denominator=8),
                 mido.MetaMessage("time_signature", numerator=2, denominator=4, time=1440),
+                mido.MetaMessage("time_signature", numerator=2, denominator=4, time=960),
             ],
             one_note_track(),
         ],
     )
-    assert read_midi(path).time_signature == (6, 8)
+    score = read_midi(path)
+    assert score.time_signature == (6, 8)
+    assert score.time_signature_changes == (TimeSignatureChange(1440, 2, 4),)
+
+
+def test_of_several_time_signatures_at_one_tick_the_first_is_kept(tmp_path: Path) -> None:
+    # POP909 writes a 1/4 placeholder after the real time signature.
+    events = [mido.MetaMessage("time_signature", numerator=n, denominator=4) for n in (4, 1)]
+    score = read_midi(write_mido(tmp_path / "placeholder.mid", [events, one_note_track()]))
+    assert score.get_time_signature_map() == (TimeSignatureChange(0, 4, 4),)
 
 
 def test_overlapping_notes_on_one_pitch_are_kept_first_in_first_out(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from music21 import chord, instrument, layout, meter, note, stream, tempo, tie
 
 from opencomposer.errors import ScoreFileError
 from opencomposer.music.musicxml import read_musicxml
-from opencomposer.music.score import Note
+from opencomposer.music.score import Note, TempoChange, TimeSignatureChange
 
 LIED = "lieder/scores/Faisst,_Clara_Mathilda/5_Lieder,_Op.4/4_Lied/lc6179305.mxl"
 
@@ -67,6 +67,27 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_tempo_time_signature_and_resolution(tiny: Path) -> None:
     score = read_musicxml(tiny)
     assert (score.resolution, score.tempo, score.time_signature) == (480, 72.0, (3, 4))
+
+
+def test_later_metronome_marks_and_time_signatures_are_kept(tmp_path: Path) -> None:
+    part = stream.Part()
+    for number, (signature, mark, pitches) in enumerate(
+        [("3/4", 72, ["C5", "D5", "E5"]), ("2/4", 96, ["F5", "G5"]), (None, None, ["A5", "B5"])], start=1
+    ):
+        measure = stream.Measure(number=number)
+        if signature:
+            measure.append(meter.TimeSignature(signature))
+        if mark:
+            measure.insert(0, tempo.MetronomeMark(number=mark))
+        measure.append([note.Note(pitch) for pitch in pitches])
+        part.append(measure)
+    path = tmp_path / "changes.musicxml"
+    part.write("musicxml", fp=path)
+    score = read_musicxml(path)
+    assert score.get_tempo_map() == (TempoChange(0, 72.0), TempoChange(1440, 96.0))
+    assert score.get_time_signature_map() == (TimeSignatureChange(0, 3, 4), TimeSignatureChange(1440, 2, 4))
+    # Three beats at 72, then four at 96 quarter notes per minute.
+    assert score.get_duration_seconds() == pytest.approx(3 * 60 / 72 + 4 * 60 / 96)
 
 
 def test_parts_become_named_tracks_with_their_program(tiny: Path) -> None:

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from opencomposer.music.score import Note, Score, Track
+from opencomposer.music.score import Note, Score, TempoChange, Track
 
 
 def test_track_sorts_notes_by_start_then_pitch() -> None:
@@ -61,6 +61,11 @@ def test_track_rejects_an_unknown_role() -> None:
         ({"time_signature": (3, 5)}, "time signature 3/5 is not valid"),
         ({"time_signature": (0, 4)}, "time signature 0/4 is not valid"),
         ({"time_signature": (4, 0)}, "time signature 4/0 is not valid"),
+        ({"tempo_changes": ((480, 0.0),)}, "tempo must be a positive number of quarter notes per minute, not 0.0"),
+        ({"time_signature_changes": ((480, 3, 5),)}, "time signature 3/5 is not valid"),
+        ({"tempo_changes": ((0, 90.0),)}, r"tempo changes must fall after tick 0, .* got ticks \[0\]"),
+        ({"tempo_changes": ((960, 90.0), (480, 80.0))}, r"tempo changes .* in order; got ticks \[960, 480\]"),
+        ({"time_signature_changes": ((480, 3, 4), (480, 2, 4))}, r"time signature changes .* one per tick"),
     ],
 )
 def test_score_rejects_invalid_settings(kwargs: dict[str, object], message: str) -> None:
@@ -115,7 +120,8 @@ def test_get_track_finds_the_first_track_of_that_name() -> None:
 
 
 def test_with_tracks_keeps_the_score_settings() -> None:
-    score = Score(resolution=96, tempo=90.0, time_signature=(3, 4))
+    score = Score(resolution=96, tempo=90.0, time_signature=(3, 4), tempo_changes=(TempoChange(96, 60.0),))
     other = score.with_tracks([Track(name="Lead")])
     assert (other.resolution, other.tempo, other.time_signature) == (96, 90.0, (3, 4))
+    assert other.get_tempo_map() == (TempoChange(0, 90.0), TempoChange(96, 60.0))
     assert other.tracks == (Track(name="Lead"),)

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from opencomposer.errors import TransformError, UnknownNameError
-from opencomposer.music.score import Note, Score, Track
+from opencomposer.music.score import Note, Score, TempoChange, TimeSignatureChange, Track
 from opencomposer.music.transform import crop, melody_track, quantize, select_tracks, set_roles, set_tempo, transpose
 
 RESOLUTION = 480
@@ -24,6 +24,29 @@ def one_track(*notes: Note, tempo: float = 120.0, time_signature: tuple[int, int
 
 def notes_of(score: Score, track: int = 0) -> list[Note]:
     return list(score.tracks[track].notes)
+
+
+def with_tempo_map(score: Score) -> Score:
+    """`score` slowing down bar by bar from 120 to 90 quarter notes per minute, its second bar in 2/4."""
+    return replace(
+        score,
+        tempo_changes=(TempoChange(1920, 110.0), TempoChange(3840, 100.0), TempoChange(5760, 90.0)),
+        time_signature_changes=(TimeSignatureChange(1920, 2, 4), TimeSignatureChange(2880, 4, 4)),
+    )
+
+
+def test_transforms_that_keep_the_timing_keep_the_tempo_map() -> None:
+    score = with_tempo_map(one_track(Note(60, 0, 480), Note(64, 4800, 2400)))
+    transformed = [
+        quantize(score, "1/8"),
+        transpose(score, 2),
+        select_tracks(score, ["Piano"]),
+        set_roles(score, melody_track(score)),
+    ]
+    for other in transformed:
+        assert other.get_tempo_map() == score.get_tempo_map()
+        assert other.get_time_signature_map() == score.get_time_signature_map()
+        assert other.get_duration_seconds() == score.get_duration_seconds()
 
 
 # quantize
@@ -193,6 +216,18 @@ def test_set_tempo_changes_speed_and_keeps_ticks() -> None:
     assert faster.get_duration_seconds() == pytest.approx(score.get_duration_seconds() / 2)
 
 
+def test_set_tempo_scales_every_tempo_of_a_tempo_map() -> None:
+    score = with_tempo_map(one_track(Note(60, 0, 8 * RESOLUTION)))
+    slower = set_tempo(score, 60)
+    assert slower.get_tempo_map() == (
+        TempoChange(0, 60.0),
+        TempoChange(1920, 55.0),
+        TempoChange(3840, 50.0),
+        TempoChange(5760, 45.0),
+    )
+    assert slower.get_duration_seconds() == pytest.approx(2 * score.get_duration_seconds())
+
+
 @pytest.mark.parametrize("tempo", [20.0, 400.0])
 def test_set_tempo_accepts_the_limits(tempo: float) -> None:
     assert set_tempo(one_track(), tempo).tempo == tempo
@@ -229,6 +264,16 @@ def test_crop_keeps_the_inside_part_of_notes_that_cross_a_boundary() -> None:
 def test_crop_counts_bars_with_the_time_signature() -> None:
     score = one_track(Note(60, 1440, 480), Note(62, 2880, 480), time_signature=(3, 4))
     assert notes_of(crop(score, 1, 1)) == [Note(60, 0, 480)]
+
+
+def test_crop_starts_with_the_tempo_and_time_signature_in_force_and_keeps_the_changes_inside() -> None:
+    score = with_tempo_map(one_track(*(Note(60, bar * BAR_TICKS, BAR_TICKS) for bar in range(5))))
+    cropped = crop(score, 1, 2)  # ticks 1920-5760
+    assert cropped.get_tempo_map() == (TempoChange(0, 110.0), TempoChange(1920, 100.0))
+    assert cropped.get_time_signature_map() == (TimeSignatureChange(0, 2, 4), TimeSignatureChange(960, 4, 4))
+    assert cropped.get_duration_seconds() == pytest.approx(
+        score.ticks_to_seconds(3 * BAR_TICKS) - score.ticks_to_seconds(BAR_TICKS)
+    )
 
 
 def test_crop_keeps_what_there_is_when_the_range_runs_past_the_end() -> None:

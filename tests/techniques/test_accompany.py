@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from opencomposer.errors import ParameterError, TransformError, UnknownNameError
 from opencomposer.models import build_generator, config_to_dict
 from opencomposer.models.musegan import MuseGanConfig
 from opencomposer.models.unet_gan import UNetConfig
-from opencomposer.music.score import Note, Score, Track
+from opencomposer.music.score import Note, Score, TempoChange, TimeSignatureChange, Track
 from opencomposer.registry import ModelCard, ModelEntry, save_model
 from opencomposer.techniques import list_techniques, technique_class
 from opencomposer.techniques.accompany import ENSEMBLES, Accompany, decode
@@ -265,3 +266,16 @@ def test_a_model_is_loaded_by_name_or_path(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("OPENCOMPOSER_HOME", str(tmp_path / "home"))
     with pytest.raises(UnknownNameError, match="no model called"):
         Accompany.from_model("nope")
+
+
+def test_a_melody_with_a_tempo_map_comes_back_with_it(technique: Accompany) -> None:
+    score = replace(
+        melody_score(4),
+        tempo_changes=(TempoChange(BAR, 80.0), TempoChange(2 * BAR + 240, 132.5)),
+        time_signature_changes=(TimeSignatureChange(2 * BAR, 3, 4), TimeSignatureChange(2 * BAR + 1440, 4, 4)),
+    )
+    result = technique.generate(score, {}, seed=1).score
+    assert result.get_tempo_map() == score.get_tempo_map()
+    assert result.get_time_signature_map() == score.get_time_signature_map()
+    assert result.tracks[0] == score.tracks[1]
+    assert result.ticks_to_seconds(result.tracks[0].end) == score.ticks_to_seconds(score.tracks[1].end)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from tests.transformer.conftest import quartet
 
 from opencomposer.errors import ParameterError
-from opencomposer.music.score import Note, Score, Track
+from opencomposer.music.score import Note, Score, TempoChange, TimeSignatureChange, Track
 from opencomposer.registry import ModelEntry
 from opencomposer.techniques import technique_class
 from opencomposer.techniques.extend import Extend, decode_notes, encode_score, make_tokenizer, recent_tokens
@@ -114,3 +116,22 @@ def test_the_model_reads_on_from_the_last_bars_it_wrote() -> None:
     assert recent_tokens(stream, bar, window=5) == [bar, 10, 11, 12]  # from the bar within the last five
     assert recent_tokens(stream, bar, window=3) == [10, 11, 12]  # no bar among them: all of them
     assert recent_tokens(stream, bar, window=100) == stream
+
+
+def test_a_score_with_a_tempo_map_keeps_it_and_is_extended_at_its_last_tempo(tiny_model: ModelEntry) -> None:
+    # Four bars at 480 ticks per beat: 120 quarter notes per minute, then 60 from bar 3 (2 bars in 3/4 first).
+    score = replace(
+        quartet(),
+        tempo_changes=(TempoChange(960, 90.0), TempoChange(2 * 1920, 60.0)),
+        time_signature_changes=(TimeSignatureChange(1920, 3, 4), TimeSignatureChange(1920 + 1440, 4, 4)),
+    )
+    generation = Extend(tiny_model).generate(score, {"extension_seconds": 4.0}, seed=0)
+    result = generation.score
+    assert result.get_tempo_map() == score.get_tempo_map()
+    assert result.get_time_signature_map() == score.get_time_signature_map()
+    assert set(score.tracks[0].notes) <= set(result.tracks[0].notes)
+    # At the last tempo, 60 quarter notes per minute, 4 seconds are 4 beats (at the first, 120, they would be 8).
+    start = generation.info["continuation_start_ticks"]
+    assert start == score.end
+    assert score.end < result.end <= score.end + 4 * 480
+    assert result.ticks_to_seconds(result.end) - score.ticks_to_seconds(start) <= 4.0

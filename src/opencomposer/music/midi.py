@@ -16,8 +16,11 @@ What reading does with the awkward parts of real files:
   notes are how many files write drum hits, so dropping them would silence the drums. So is one whose
   note-off was written before its note-on at that tick, as music21 writes grace notes: symusic alone
   would drop a note and lengthen others (see `midi_repair`).
-- A score has one tempo and one time signature: the first of each is kept (with a logged warning when
-  the tempo changes later); without them, 120 quarter notes per minute and 4/4.
+- Every tempo and time signature change is kept (`Score.tempo_changes`, `Score.time_signature_changes`),
+  so the notes keep their timing in seconds. Of several tempo events at one tick the last is the one
+  that plays; of several time signatures at one tick the first is kept (POP909 writes a placeholder
+  1/4 after the real one). An event that repeats the tempo or time signature already in force is not
+  a change. Before the first event, 120 quarter notes per minute and 4/4.
 - A file with no notes gives a `Score` with no tracks, at the file's resolution.
 - Anything else wrong (missing, empty, not MIDI, cut short, damaged) raises `MidiError` naming the file
   and the problem; no other exception escapes, whatever the bytes.
@@ -26,21 +29,21 @@ What reading does with the awkward parts of real files:
 from __future__ import annotations
 
 import io
-import logging
 import os
 from collections.abc import Callable
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
+from typing import Literal, TypeVar
 
 import mido
 import numpy as np
+import numpy.typing as npt
 from symusic.core import ScoreTick, TrackTick
 
 from opencomposer.errors import MidiError
 from opencomposer.music.midi_repair import close_notes_written_off_first, drops_note_ons
-from opencomposer.music.score import DEFAULT_TEMPO_QPM, Note, Score, Track
-
-logger = logging.getLogger(__name__)
+from opencomposer.music.score import DEFAULT_TEMPO_QPM, Note, Score, TempoChange, TimeSignatureChange, Track
 
 MIDI_SUFFIXES = (".mid", ".midi")
 DRUM_CHANNEL = 9  # MIDI channel 10, counted from 0
@@ -51,15 +54,14 @@ MAX_RESOLUTION = 0x7FFF
 # A set-tempo event stores microseconds per quarter note in 24 bits.
 MAX_MICROSECONDS_PER_QUARTER = 0xFFFFFF
 _HEADER_BYTES = 14
+_Change = TypeVar("_Change", TempoChange, TimeSignatureChange)
 _MELODIC_CHANNELS = tuple(channel for channel in range(16) if channel != DRUM_CHANNEL)
 # Builds a Note from a (pitch, start, duration, velocity) tuple in C, skipping NamedTuple's Python-level
 # __new__: building the notes is most of the time it takes to read a file.
 _new_note: Callable[[tuple[int, int, int, int]], Note] = partial(tuple.__new__, Note)
 
 
-def read_midi(
-    source: str | os.PathLike[str] | bytes, *, name: str | None = None, warn_tempo_changes: bool = True
-) -> Score:
+def read_midi(source: str | os.PathLike[str] | bytes, *, name: str | None = None) -> Score:
     """Read a standard MIDI file (type 0 or 1) into a `Score`.
 
     Parameters
@@ -67,16 +69,13 @@ def read_midi(
     source
         A path to a `.mid` / `.midi` file, or the bytes of one.
     name
-        What to call the file in error messages and warnings; defaults to the path, or to
-        "the MIDI data" when `source` is bytes.
-    warn_tempo_changes
-        Log a warning when later tempo changes are dropped (the default). Dataset readers that know
-        their files change tempo, and handle the tempo map themselves, turn it off.
+        What to call the file in error messages; defaults to the path, or to "the MIDI data" when
+        `source` is bytes.
 
     Returns
     -------
     Score
-        At the file's resolution, with the first tempo and time signature, one track per MIDI track
+        At the file's resolution, with its tempo and time signature changes, one track per MIDI track
         and channel that holds notes (name and program kept, role "other": the caller decides roles).
 
     Raises
@@ -105,11 +104,15 @@ def read_midi(
             "export it again from the program that made it."
         )
     tracks = tuple(track for track in (_track_from_symusic(t, label) for t in parsed.tracks) if track.notes)
+    tempo, *tempo_changes = _tempo_map(parsed, label)
+    time_signature, *time_signature_changes = _time_signature_map(parsed, label)
     return Score(
         resolution=resolution,
-        tempo=_first_tempo_qpm(parsed, label if warn_tempo_changes else None),
-        time_signature=_first_time_signature(parsed),
+        tempo=tempo.qpm,
+        time_signature=(time_signature.numerator, time_signature.denominator),
         tracks=tracks,
+        tempo_changes=tuple(tempo_changes),
+        time_signature_changes=tuple(time_signature_changes),
     )
 
 
@@ -133,7 +136,8 @@ def write_midi(score: Score, path: str | os.PathLike[str]) -> None:
 def midi_to_bytes(score: Score) -> bytes:
     """Encode `score` as a type 1 standard MIDI file.
 
-    Track 0 holds the tempo and the time signature; then comes one MIDI track per `Track`, named after
+    Track 0 holds the tempo and time signature changes (at each tick the time signature first); then
+    comes one MIDI track per `Track`, named after
     it, starting with a program change. Drum tracks play on channel 10; the others take channels 1-9
     and 11-16 in order (a score with more than 15 such tracks reuses channels from the start). Track
     names are stored as UTF-8. Velocities are clamped to 1-127 and notes shorter than one tick are
@@ -142,7 +146,7 @@ def midi_to_bytes(score: Score) -> bytes:
     Raises
     ------
     MidiError
-        When a note's pitch is outside 0-127 or it starts before tick 0, or when the resolution or the
+        When a note's pitch is outside 0-127 or it starts before tick 0, or when the resolution or a
         tempo cannot be stored in a MIDI file.
     """
     if score.resolution > MAX_RESOLUTION:
@@ -150,22 +154,27 @@ def midi_to_bytes(score: Score) -> bytes:
             f"A MIDI file cannot store a resolution of {score.resolution} ticks per quarter note "
             f"(at most {MAX_RESOLUTION}); resample the score to a lower resolution first."
         )
-    microseconds_per_quarter = round(60_000_000 / score.tempo)
-    if not 1 <= microseconds_per_quarter <= MAX_MICROSECONDS_PER_QUARTER:
-        raise MidiError(
-            f"A MIDI file cannot store a tempo of {score.tempo:g} quarter notes per minute; "
-            f"choose a tempo of at least {60_000_000 / MAX_MICROSECONDS_PER_QUARTER:.2f}."
-        )
+    # (tick, 0 = time signature before 1 = tempo, the event): sorted, they are the conductor track's order.
+    events: list[tuple[int, int, mido.MetaMessage]] = [
+        (change.tick, 0, mido.MetaMessage("time_signature", numerator=change.numerator, denominator=change.denominator))
+        for change in score.get_time_signature_map()
+    ]
+    for change in score.get_tempo_map():
+        microseconds_per_quarter = round(60_000_000 / change.qpm)
+        if not 1 <= microseconds_per_quarter <= MAX_MICROSECONDS_PER_QUARTER:
+            raise MidiError(
+                f"A MIDI file cannot store a tempo of {change.qpm:g} quarter notes per minute; "
+                f"choose a tempo of at least {60_000_000 / MAX_MICROSECONDS_PER_QUARTER:.2f}."
+            )
+        events.append((change.tick, 1, mido.MetaMessage("set_tempo", tempo=microseconds_per_quarter)))
+    events.sort(key=itemgetter(0, 1))
+    conductor = mido.MidiTrack()
+    previous_tick = 0
+    for tick, _, message in events:
+        conductor.append(message.copy(time=tick - previous_tick))
+        previous_tick = tick
     midi_file = mido.MidiFile(type=1, ticks_per_beat=score.resolution, charset="utf-8")
-    numerator, denominator = score.time_signature
-    midi_file.tracks.append(
-        mido.MidiTrack(
-            [
-                mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator),
-                mido.MetaMessage("set_tempo", tempo=microseconds_per_quarter),
-            ]
-        )
-    )
+    midi_file.tracks.append(conductor)
     melodic_index = 0
     for track in score.tracks:
         if track.is_drum:
@@ -272,37 +281,61 @@ def _track_from_symusic(parsed: TrackTick, label: str) -> Track:
     return Track(name=parsed.name, program=int(parsed.program), is_drum=bool(parsed.is_drum), notes=notes)
 
 
-def _first_tempo_qpm(parsed: ScoreTick, label: str | None) -> float:
-    """The first tempo; with a `label`, a warning names the file when later changes are dropped."""
+def _tempo_map(parsed: ScoreTick, label: str) -> list[TempoChange]:
+    """The tempo in force from tick 0, then each change (see the module docstring)."""
     columns = parsed.tempos.numpy()
-    order = np.argsort(columns["time"], kind="stable")
-    microseconds_per_quarter = columns["mspq"][order]
-    microseconds_per_quarter = microseconds_per_quarter[microseconds_per_quarter > 0]
-    if microseconds_per_quarter.size == 0:
-        return DEFAULT_TEMPO_QPM
-    kept = int(microseconds_per_quarter[0])
-    tempo_qpm = 60_000_000 / kept
-    n_changes = int(np.count_nonzero(np.diff(microseconds_per_quarter)))
-    if n_changes and label is not None:
-        logger.warning(
-            "%s: kept the first tempo, %.2f quarter notes per minute, and dropped %d later tempo change(s); "
-            "the score plays at one tempo.",
-            label,
-            tempo_qpm,
-            n_changes,
-        )
-    return tempo_qpm
+    valid = columns["mspq"] > 0
+    ticks = columns["time"][valid]
+    microseconds_per_quarter = columns["mspq"][valid]
+    changes = [TempoChange(0, DEFAULT_TEMPO_QPM)]
+    kept = round(60_000_000 / DEFAULT_TEMPO_QPM)
+    for tick, microseconds in _one_at_each_tick(ticks, [microseconds_per_quarter], label, keep="last"):
+        if microseconds != kept:
+            kept = microseconds
+            _set_or_append(changes, TempoChange(tick, 60_000_000 / microseconds))
+    return changes
 
 
-def _first_time_signature(parsed: ScoreTick) -> tuple[int, int]:
+def _time_signature_map(parsed: ScoreTick, label: str) -> list[TimeSignatureChange]:
+    """The time signature in force from tick 0, then each change (see the module docstring)."""
     columns = parsed.time_signatures.numpy()
-    for index in np.argsort(columns["time"], kind="stable").tolist():
-        numerator = int(columns["numerator"][index])
-        denominator = int(columns["denominator"][index])
-        # A damaged event can hold 0 or an overflowed power of two; the next valid one is kept instead.
-        if numerator > 0 and denominator > 0 and not denominator & (denominator - 1):
-            return numerator, denominator
-    return 4, 4
+    numerators, denominators = columns["numerator"], columns["denominator"]
+    # A damaged event can hold 0 or an overflowed power of two; it is skipped.
+    valid = (numerators > 0) & (denominators > 0) & ((denominators & (denominators - 1)) == 0)
+    changes = [TimeSignatureChange(0, 4, 4)]
+    for tick, numerator, denominator in _one_at_each_tick(
+        columns["time"][valid], [numerators[valid], denominators[valid]], label, keep="first"
+    ):
+        if (numerator, denominator) != changes[-1][1:]:
+            _set_or_append(changes, TimeSignatureChange(tick, numerator, denominator))
+    return changes
+
+
+def _set_or_append(changes: list[_Change], change: _Change) -> None:
+    """Put `change` in place of the default at tick 0, or after the changes before it."""
+    if change.tick == 0:
+        changes[0] = change
+    else:
+        changes.append(change)
+
+
+def _one_at_each_tick(
+    ticks: npt.NDArray[np.integer], values: list[npt.NDArray[np.integer]], label: str, keep: Literal["first", "last"]
+) -> list[tuple[int, ...]]:
+    """(tick, *values) of the events in time order, only the first or last written of those sharing a tick."""
+    if ticks.size and ticks.min() < 0:
+        raise MidiError(
+            f"{label} is a damaged MIDI file: its event times run past 2^31 ticks; "
+            "export it again from the program that made it."
+        )
+    if not ticks.size:
+        return []
+    order = np.argsort(ticks, kind="stable")
+    ticks = ticks[order]
+    boundaries = ticks[1:] != ticks[:-1]
+    kept = np.append(boundaries, True) if keep == "last" else np.insert(boundaries, 0, True)
+    columns = [ticks[kept].tolist(), *(column[order][kept].tolist() for column in values)]
+    return list(zip(*columns, strict=True))
 
 
 def _track_to_mido(track: Track, channel: int) -> mido.MidiTrack:

@@ -2,10 +2,11 @@
 
 Each part becomes a track; a part written on several staves (a piano's two hands) stays one track.
 Tied notes become one note, chords become one note per pitch, rests and grace notes are skipped, and
-so are unpitched percussion notes. Repeats are not unfolded: the notes are read as written. The first
-tempo mark and the first time signature are kept (120 quarter notes per minute and 4/4 without them);
-times are in ticks at 480 per quarter note. A piece that opens with a pickup bar gets silence before the
-pickup, as much as the bar lacks, so that every bar starts at a multiple of `Score.ticks_per_bar`.
+so are unpitched percussion notes. Repeats are not unfolded: the notes are read as written. Every
+metronome mark and time signature change is kept, the first of each holding from the start (120
+quarter notes per minute and 4/4 without them); times are in ticks at 480 per quarter note. A piece
+that opens with a pickup bar gets silence before the pickup, as much as the bar lacks, so that every
+bar starts at a multiple of `Score.ticks_per_bar`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,24 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+from collections.abc import Sequence
+from itertools import pairwise
+from operator import itemgetter
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import music21
 
 from opencomposer.errors import ScoreFileError
-from opencomposer.music.score import DEFAULT_RESOLUTION, DEFAULT_TEMPO_QPM, Note, Score, Track
+from opencomposer.music.score import (
+    DEFAULT_RESOLUTION,
+    DEFAULT_TEMPO_QPM,
+    Note,
+    Score,
+    TempoChange,
+    TimeSignatureChange,
+    Track,
+)
 
 MUSICXML_SUFFIXES = (".mxl", ".musicxml", ".xml")
 MAX_XML_BYTES = 64 * 2**20
@@ -32,6 +44,7 @@ RESOLUTION = DEFAULT_RESOLUTION
 DEFAULT_VELOCITY = 80
 # music21 splits a part with several staves into PartStaff objects with ids "<part id>-Staff<n>".
 _STAFF_ID = re.compile(r"^(?P<part>.+)-Staff\d+$")
+_Value = TypeVar("_Value", float, tuple[int, int])
 
 
 def read_musicxml(path: str | os.PathLike[str]) -> Score:
@@ -66,11 +79,15 @@ def read_musicxml(path: str | os.PathLike[str]) -> Score:
     first_measure = parts[0].getElementsByClass(music21.stream.Measure).first()
     pickup_padding_ticks = round(first_measure.paddingLeft * RESOLUTION) if first_measure is not None else 0
     tracks = [_track_from_parts(group, pickup_padding_ticks) for group in _group_staves(parts)]
+    tempos = _tempo_marks(parts, pickup_padding_ticks)
+    time_signatures = _time_signatures(parts[0], pickup_padding_ticks)
     return Score(
         resolution=RESOLUTION,
-        tempo=_first_tempo_qpm(parts),
-        time_signature=_first_time_signature(parts),
+        tempo=tempos[0][1] if tempos else DEFAULT_TEMPO_QPM,
+        time_signature=time_signatures[0][1] if time_signatures else (4, 4),
         tracks=tuple(track for track in tracks if track.notes),
+        tempo_changes=tuple(TempoChange(tick, qpm) for tick, qpm in _changes(tempos)),
+        time_signature_changes=tuple(TimeSignatureChange(tick, *meter) for tick, meter in _changes(time_signatures)),
     )
 
 
@@ -231,19 +248,37 @@ def _staff_notes(staff: music21.stream.Part, offset_ticks: int) -> list[Note]:
     return notes
 
 
-def _first_tempo_qpm(parts: list[music21.stream.Part]) -> float:
-    marks = (mark for part in parts for mark in part.flatten().getElementsByClass(music21.tempo.MetronomeMark))
-    for mark in sorted(marks, key=lambda mark: mark.offset):
-        quarter_bpm = mark.getQuarterBPM()
-        if quarter_bpm is not None and quarter_bpm > 0:
-            return float(quarter_bpm)
-    return DEFAULT_TEMPO_QPM
+def _tempo_marks(parts: list[music21.stream.Part], offset_ticks: int) -> list[tuple[int, float]]:
+    """(tick, quarter notes per minute) of every metronome mark of any part, in time order."""
+    marks = [
+        (offset_ticks + round(mark.offset * RESOLUTION), float(quarter_bpm))
+        for part in parts
+        for mark in part.flatten().getElementsByClass(music21.tempo.MetronomeMark)
+        if (quarter_bpm := mark.getQuarterBPM()) is not None and quarter_bpm > 0
+    ]
+    return sorted(marks, key=itemgetter(0))
 
 
-def _first_time_signature(parts: list[music21.stream.Part]) -> tuple[int, int]:
-    # Every part repeats the time signature; the first part's first one is the piece's.
-    for signature in parts[0].flatten().getElementsByClass(music21.meter.TimeSignature):
+def _time_signatures(part: music21.stream.Part, offset_ticks: int) -> list[tuple[int, tuple[int, int]]]:
+    """(tick, (numerator, denominator)) of the valid time signatures of `part`, in time order."""
+    # Every part repeats the time signatures; the first part's are the piece's.
+    signatures = []
+    for signature in part.flatten().getElementsByClass(music21.meter.TimeSignature):
         numerator, denominator = int(signature.numerator), int(signature.denominator)
         if numerator > 0 and denominator > 0 and not denominator & (denominator - 1):
-            return numerator, denominator
-    return 4, 4
+            signatures.append((offset_ticks + round(signature.offset * RESOLUTION), (numerator, denominator)))
+    return sorted(signatures, key=itemgetter(0))
+
+
+def _changes(events: Sequence[tuple[int, _Value]]) -> list[tuple[int, _Value]]:
+    """The events after the first that change the value in force, the first of several at one tick.
+
+    The first event holds from tick 0, wherever it stands (a mark written on the first note after a
+    pickup, say).
+    """
+    changes: list[tuple[int, _Value]] = []
+    for (previous_tick, _), (tick, value) in pairwise(events):
+        in_force = changes[-1][1] if changes else events[0][1]
+        if tick != previous_tick and value != in_force:
+            changes.append((tick, value))
+    return changes

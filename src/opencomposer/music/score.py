@@ -1,14 +1,20 @@
-"""The core music model: `Note`, `Track` and `Score`.
+"""The core music model: `Note`, `Track` and `Score`, with a score's tempo and time signature changes.
 
 Every time in this module is an integer number of ticks; `Score.resolution` says how many ticks make a
 quarter note. Objects are immutable: transforms return new scores, so an input melody that a technique
 receives can always be handed back exactly as it was given.
+
+A score keeps its tempo map the way pretty_midi and symusic do: `tempo` and `time_signature` hold
+from tick 0 (everything that needs one value, such as piano rolls counted in ticks and steps, uses
+them), and `tempo_changes` and `time_signature_changes` list the changes after tick 0. Conversions
+between ticks and seconds follow the whole map; past its last change the last tempo holds.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from operator import itemgetter
 from typing import Literal, NamedTuple
 
@@ -17,6 +23,21 @@ ROLES: tuple[Role, ...] = ("melody", "accompaniment", "other")
 
 DEFAULT_RESOLUTION = 480
 DEFAULT_TEMPO_QPM = 120.0
+
+
+class TempoChange(NamedTuple):
+    """From tick `tick` on, the piece plays at `qpm` quarter notes per minute."""
+
+    tick: int
+    qpm: float
+
+
+class TimeSignatureChange(NamedTuple):
+    """From tick `tick` on, bars hold `numerator` notes of 1/`denominator` of a whole note."""
+
+    tick: int
+    numerator: int
+    denominator: int
 
 
 class Note(NamedTuple):
@@ -79,36 +100,53 @@ class Score:
     resolution
         Ticks per quarter note.
     tempo
-        Quarter notes per minute. A score has one tempo: readers that meet tempo changes keep the first.
+        Quarter notes per minute from tick 0 (until the first of `tempo_changes`).
     time_signature
-        (numerator, denominator), for example (3, 4).
+        (numerator, denominator) from tick 0, for example (3, 4).
     tracks
         The tracks, in order. Order matters: models map tracks to roll channels by position.
+    tempo_changes
+        The later tempo changes, at ticks after 0, in order of their ticks (none: one tempo throughout).
+    time_signature_changes
+        The later time signature changes, at ticks after 0, in order of their ticks.
     """
 
     resolution: int = DEFAULT_RESOLUTION
     tempo: float = DEFAULT_TEMPO_QPM
     time_signature: tuple[int, int] = (4, 4)
     tracks: tuple[Track, ...] = field(default_factory=tuple)
+    tempo_changes: tuple[TempoChange, ...] = ()
+    time_signature_changes: tuple[TimeSignatureChange, ...] = ()
 
     def __post_init__(self) -> None:
         if self.resolution <= 0:
             raise ValueError(f"resolution must be a positive number of ticks per quarter note, not {self.resolution}.")
-        if not (math.isfinite(self.tempo) and self.tempo > 0):
-            raise ValueError(f"tempo must be a positive number of quarter notes per minute, not {self.tempo}.")
-        numerator, denominator = self.time_signature
-        if numerator <= 0 or denominator <= 0 or denominator & (denominator - 1):
-            raise ValueError(f"time signature {numerator}/{denominator} is not valid.")
+        tempo_changes = tuple(TempoChange(*change) for change in self.tempo_changes)
+        for qpm in (self.tempo, *(change.qpm for change in tempo_changes)):
+            if not (math.isfinite(qpm) and qpm > 0):
+                raise ValueError(f"tempo must be a positive number of quarter notes per minute, not {qpm}.")
+        time_signature_changes = tuple(TimeSignatureChange(*change) for change in self.time_signature_changes)
+        for numerator, denominator in (self.time_signature, *(change[1:] for change in time_signature_changes)):
+            if numerator <= 0 or denominator <= 0 or denominator & (denominator - 1):
+                raise ValueError(f"time signature {numerator}/{denominator} is not valid.")
+        for name, changes in (("tempo", tempo_changes), ("time signature", time_signature_changes)):
+            ticks = [0, *(change.tick for change in changes)]
+            if any(later <= earlier for earlier, later in pairwise(ticks)):
+                raise ValueError(
+                    f"{name} changes must fall after tick 0, one per tick, in order; got ticks {ticks[1:]}."
+                )
         object.__setattr__(self, "tracks", tuple(self.tracks))
+        object.__setattr__(self, "tempo_changes", tempo_changes)
+        object.__setattr__(self, "time_signature_changes", time_signature_changes)
 
     @property
     def ticks_per_beat(self) -> int:
-        """Ticks in one beat of the time signature (a quarter in 4/4, an eighth in 6/8)."""
+        """Ticks in one beat of the first time signature (a quarter in 4/4, an eighth in 6/8)."""
         return self.resolution * 4 // self.time_signature[1]
 
     @property
     def ticks_per_bar(self) -> int:
-        """Ticks in one bar of the time signature."""
+        """Ticks in one bar of the first time signature."""
         numerator, denominator = self.time_signature
         return self.resolution * 4 * numerator // denominator
 
@@ -127,13 +165,33 @@ class Score:
         """Number of notes in all tracks."""
         return sum(len(track.notes) for track in self.tracks)
 
+    def get_tempo_map(self) -> tuple[TempoChange, ...]:
+        """Every tempo of the score with the tick it starts at, the first at tick 0."""
+        return (TempoChange(0, self.tempo), *self.tempo_changes)
+
+    def get_time_signature_map(self) -> tuple[TimeSignatureChange, ...]:
+        """Every time signature of the score with the tick it starts at, the first at tick 0."""
+        return (TimeSignatureChange(0, *self.time_signature), *self.time_signature_changes)
+
     def ticks_to_seconds(self, ticks: float) -> float:
-        """Convert a time in ticks to seconds at the score's tempo."""
-        return ticks * 60.0 / (self.tempo * self.resolution)
+        """Convert a time in ticks to seconds from tick 0, following the tempo map."""
+        seconds, tick, qpm = 0.0, 0, self.tempo
+        for change in self.tempo_changes:
+            if change.tick >= ticks:
+                break
+            seconds += (change.tick - tick) * 60.0 / (qpm * self.resolution)
+            tick, qpm = change.tick, change.qpm
+        return seconds + (ticks - tick) * 60.0 / (qpm * self.resolution)
 
     def seconds_to_ticks(self, seconds: float) -> int:
-        """Convert a time in seconds to the nearest tick at the score's tempo."""
-        return round(seconds * self.tempo * self.resolution / 60.0)
+        """Convert a time in seconds from tick 0 to the nearest tick, following the tempo map."""
+        at_seconds, tick, qpm = 0.0, 0, self.tempo
+        for change in self.tempo_changes:
+            change_seconds = at_seconds + (change.tick - tick) * 60.0 / (qpm * self.resolution)
+            if change_seconds > seconds:
+                break
+            at_seconds, tick, qpm = change_seconds, change.tick, change.qpm
+        return round(tick + (seconds - at_seconds) * qpm * self.resolution / 60.0)
 
     def get_duration_seconds(self) -> float:
         """Length of the score, from tick 0 to the end of its last note, in seconds."""
@@ -147,5 +205,5 @@ class Score:
         raise KeyError(f"This score has no track called {name!r}; its tracks are {[t.name for t in self.tracks]}.")
 
     def with_tracks(self, tracks: tuple[Track, ...] | list[Track]) -> Score:
-        """The same score (resolution, tempo, time signature) holding other tracks."""
+        """The same score (resolution, tempo and time signature maps) holding other tracks."""
         return replace(self, tracks=tuple(tracks))

@@ -191,7 +191,8 @@ def set_tempo(score: Score, tempo: float) -> Score:
     """The same notes at another tempo, in quarter notes per minute (20-400).
 
     Ticks are unchanged, so the piece plays faster or slower; its length in seconds scales by
-    `score.tempo / tempo`.
+    `score.tempo / tempo`. A score that changes tempo starts at `tempo`, and every later tempo is
+    scaled alike, so the piece keeps its accelerandos and ritardandos.
 
     Raises
     ------
@@ -202,7 +203,12 @@ def set_tempo(score: Score, tempo: float) -> Score:
         raise TransformError(
             f"Tempo {tempo} is outside {MIN_TEMPO_QPM:g}-{MAX_TEMPO_QPM:g} quarter notes per minute; pick one inside."
         )
-    return replace(score, tempo=float(tempo))
+    scale = tempo / score.tempo
+    return replace(
+        score,
+        tempo=float(tempo),
+        tempo_changes=tuple(change._replace(qpm=change.qpm * scale) for change in score.tempo_changes),
+    )
 
 
 def crop(score: Score, start_bar: int, bars: int) -> Score:
@@ -211,7 +217,7 @@ def crop(score: Score, start_bar: int, bars: int) -> Score:
     Parameters
     ----------
     score
-        The score to crop; bars are counted with its time signature from tick 0.
+        The score to crop; bars are counted with its first time signature from tick 0.
     start_bar
         The first bar kept, counting from 0. It must start before the end of the last note.
     bars
@@ -221,7 +227,8 @@ def crop(score: Score, start_bar: int, bars: int) -> Score:
     -------
     Score
         A new score with the same tracks. A note that crosses a boundary keeps only its part inside the
-        range; a zero-length note is kept when its onset is inside.
+        range; a zero-length note is kept when its onset is inside. The tempo and time signature in force
+        at the start of the range hold from tick 0, and the changes inside the range move with the notes.
 
     Raises
     ------
@@ -247,7 +254,24 @@ def crop(score: Score, start_bar: int, bars: int) -> Score:
             if start < end or (note.duration == 0 and low_ticks <= note.start < high_ticks):
                 notes.append(note._replace(start=start - low_ticks, duration=max(end - start, 0)))
         tracks.append(track.with_notes(notes))
-    return score.with_tracks(tracks)
+    tempo = [change for change in score.get_tempo_map() if change.tick <= low_ticks][-1]
+    time_signature = [change for change in score.get_time_signature_map() if change.tick <= low_ticks][-1]
+    return replace(
+        score,
+        tempo=tempo.qpm,
+        time_signature=(time_signature.numerator, time_signature.denominator),
+        tracks=tuple(tracks),
+        tempo_changes=tuple(
+            change._replace(tick=change.tick - low_ticks)
+            for change in score.tempo_changes
+            if low_ticks < change.tick < high_ticks
+        ),
+        time_signature_changes=tuple(
+            change._replace(tick=change.tick - low_ticks)
+            for change in score.time_signature_changes
+            if low_ticks < change.tick < high_ticks
+        ),
+    )
 
 
 def select_tracks(score: Score, names_or_indices: Sequence[str | int]) -> Score:

@@ -305,7 +305,8 @@ class Extend(Technique):
         prompt_start = _prompt_start(score, float(values["input_seconds"]))
         prompt = _crop(score, prompt_start)
         scale = score.resolution / TOKEN_TICKS_PER_BEAT  # score ticks per token tick
-        stop_ticks = start_ticks + score.seconds_to_ticks(float(values["extension_seconds"]))
+        # Through the score's tempo map: past its last change the last tempo holds.
+        stop_ticks = score.seconds_to_ticks(score.ticks_to_seconds(start_ticks) + float(values["extension_seconds"]))
         ids = encode_score(self.tokenizer, prompt)
         generated = self._continue(
             ids,
@@ -416,7 +417,7 @@ def tokenizer_path(entry: ModelEntry) -> Path:
 
 def _prompt_start(score: Score, input_seconds: float) -> int:
     """The tick the prompt begins at: the start of the bar in which the last `input_seconds` begin."""
-    first = max(0, score.end - score.seconds_to_ticks(input_seconds))
+    first = max(0, score.seconds_to_ticks(score.ticks_to_seconds(score.end) - input_seconds))
     return first // score.ticks_per_bar * score.ticks_per_bar
 
 

@@ -6,9 +6,9 @@ annotations `chord_midi.txt`, `beat_midi.txt` and `key_audio.txt`, with times in
 - MELODY becomes the Melody track (role melody), BRIDGE (a secondary melody) and PIANO the Bridge and
   Piano tracks (role accompaniment); every track keeps the file's program, 0 (Acoustic Grand Piano),
   since POP909 is a piano arrangement dataset. Tracks with other names are not part of the layout.
-- The songs follow the tempo of the original recordings, so 365 of them change tempo; as everywhere in
-  OpenComposer the score keeps the first tempo (the notes keep their ticks). The annotations' seconds
-  are turned into ticks with the file's full tempo map, so they line up with the notes.
+- The songs follow the tempo of the original recordings, so 365 of them change tempo; the score keeps
+  the file's tempo map. The annotations' seconds are turned into ticks with that map, so they line up
+  with the notes.
 - 617 files declare a 1/4 time signature, a placeholder of the tool that made them. For those, the meter
   comes from `beat_midi.txt`, whose second column marks bars of two or three beats: songs counted in
   twos are read in 4/4 (as 258 of the 280 such songs that declare a meter do), songs in three in 3/4.
@@ -231,8 +231,7 @@ def read_song(midi_path: Path) -> Score:
     DatasetError
         When it has no notes, or its meter must come from a missing or damaged `beat_midi.txt`.
     """
-    # 365 songs change tempo; the annotations follow the full tempo map (TempoMap), so say nothing.
-    parsed = read_midi(midi_path, warn_tempo_changes=False)
+    parsed = read_midi(midi_path)
     if not parsed.n_notes:
         raise DatasetError(f"{midi_path} has no notes; download the dataset again.")
     tracks = []
