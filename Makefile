@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: studio test lint typecheck unit bench fuzz clean system-deps test-deps web
+.PHONY: studio test lint typecheck unit bench fuzz clean system-deps test-deps web dist
 
 # Debian packages the project needs at run time; installed only when missing. FluidSynth and its General
 # MIDI soundfont play compositions in the studio (without them, only the audio downloads are unavailable);
@@ -57,6 +57,15 @@ web: web/dist/index.html
 studio: $(STAMP) web | system-deps
 	$(VENV)/bin/opencomposer studio $(STUDIO_ARGS)
 
+# A source archive and a wheel in dist/, built as `python -m build` builds them (the wheel from the archive) but
+# offline, with the setuptools of .venv. The wheel carries the built web UI and the shipped models:
+# `pip install dist/opencomposer-0.1.0-py3-none-any.whl`, then `opencomposer studio`.
+dist: $(STAMP) web
+	rm -rf dist
+	$(PY) -c 'from setuptools import build_meta; build_meta.build_sdist("dist")' >/dev/null
+	$(PY) -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation --wheel-dir dist dist/opencomposer-*.tar.gz
+	@ls -l dist
+
 lint: $(STAMP) web/node_modules/.package-lock.json
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/ruff format --check src tests benchmarks scripts
@@ -82,4 +91,4 @@ bench: $(STAMP) web | test-deps
 		echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache web/dist web/node_modules
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache web/dist web/node_modules

@@ -227,7 +227,11 @@ def read_token_file(path: Path) -> str:
 
 
 def default_web_dir() -> Path | None:
-    """The built web UI: the package's ``studio/web`` folder, else the source tree's ``web/dist``; None if neither."""
+    """The built web UI, None if there is none.
+
+    The package's ``studio/web`` folder, where a wheel carries it (setup.py copies ``web/dist`` there), else the
+    source tree's ``web/dist``, which an editable install serves.
+    """
     package = Path(__file__).resolve().parent / "web"
     source_tree = Path(__file__).resolve().parents[3] / "web" / "dist"
     for candidate in (package, source_tree):
