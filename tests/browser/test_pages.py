@@ -187,9 +187,47 @@ def test_the_studio_fits_a_phone_sized_screen(browser: Browser, studio: RunningS
         )
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"the {route} page is {overflow} px wider than a phone's screen"
-    open_page(page, studio)
+    # A composition's tracks fit as cards (name, notes, mute, solo, instrument, volume all on screen), and the
+    # keyboard's black keys are wide enough for a finger.
+    made = make_composition(studio, "Twinkle on a phone")
+    open_page(page, studio, f"studio?composition={made['id']}")
+    expect(page.locator(".track-row").first).to_be_visible()
+    cells = page.evaluate(
+        "() => [...document.querySelectorAll('.track-row td')].map(td => td.getBoundingClientRect())"
+        ".map(box => [box.left, box.right, box.width])"
+    )
+    assert cells and all(left >= 0 and right <= PHONE["width"] and width > 0 for left, right, width in cells), cells
+    black_px = page.locator(".key.black").first.evaluate("key => key.getBoundingClientRect().width")
+    assert black_px >= 20, f"a black key is {black_px} px wide"
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"the studio page with a composition is {overflow} px wider than a phone's screen"
     screenshot(page, "studio-phone")
     page.context.close()
+
+
+def test_the_melody_editor_names_its_rows_follows_the_playhead_and_shows_a_take_as_it_is_played(
+    page: Page, studio: RunningStudio
+) -> None:
+    open_page(page, studio)
+    roll = page.locator(".roll").first
+    editor = page.get_by_role("img", name=re.compile("^Melody editor"))
+    box = editor.bounding_box()
+    assert box is not None
+    # Every row that has room is named; the row under the pointer is named in the roll's tooltip.
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5)
+    expect(roll).to_have_attribute("title", re.compile(r"^[A-G]#?-?\d$"))
+
+    page.get_by_role("button", name="Play melody").click()
+    page.wait_for_function("() => Number(document.querySelector('.roll').dataset.playheadTicks) > 0", timeout=10_000)
+    page.get_by_role("button", name="Stop melody").click()
+
+    page.get_by_label("Count-in").uncheck()
+    page.get_by_role("button", name="Record").click()
+    page.keyboard.down("z")
+    expect(roll).to_have_attribute("data-live-notes", "1", timeout=10_000)  # held: shown before it is let go
+    page.keyboard.up("z")
+    page.get_by_role("button", name="Stop recording").click()
+    expect(roll).to_have_attribute("data-live-notes", "0")
 
 
 def test_the_studio_page_is_interactive_within_two_seconds(browser: Browser, studio: RunningStudio) -> None:
