@@ -107,6 +107,26 @@ def test_queued_jobs_resume_and_stop_by_the_rules(idle_client: TestClient) -> No
     assert idle_client.post(f"/api/jobs/{missing}/stop").status_code == 404
 
 
+def test_a_job_runs_with_the_hyperparameters_the_architecture_and_its_presets_publish(idle_client: TestClient) -> None:
+    # The training form shows these values: a job must run with exactly them (the preset's, not the declared
+    # defaults: bach-chorale-unet trains with batches of 32, 2 critic updates and a reconstruction weight of 30).
+    upload_dataset(idle_client, "tiny-songs", pieces=2, bars=4)
+    unet = next(item for item in idle_client.get("/api/architectures").json() if item["name"] == "unet")
+    chorale = next(preset for preset in unet["presets"] if preset["name"] == "bach-chorale-unet")
+    assert "Bach chorale" in chorale["description"]
+    picked = {
+        name: chorale["hyperparameters"][name] for name in ("batch_size", "update_ratio", "reconstruction_weight")
+    }
+    assert picked == {"batch_size": 32, "update_ratio": 2, "reconstruction_weight": 30.0}
+    for model_name, preset, published in (
+        ("plain", None, unet["hyperparameters"]),
+        ("chorale", chorale["name"], chorale["hyperparameters"]),
+    ):
+        body = {"architecture": "unet", "dataset": "tiny-songs", "model_name": model_name, "preset": preset}
+        job = idle_client.post("/api/jobs", json=body).json()
+        assert job["hyperparameters"] == published
+
+
 @pytest.mark.slow
 def test_at_most_max_jobs_run_the_rest_wait_and_any_studio_process_can_stop_them(
     client: TestClient, make_client: Callable[..., TestClient]

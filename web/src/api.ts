@@ -241,3 +241,20 @@ export const get = <T>(path: string): Promise<T> => request<T>("GET", path);
 export const post = <T>(path: string, body?: unknown): Promise<T> => request<T>("POST", path, body);
 export const patch = <T>(path: string, body: unknown): Promise<T> => request<T>("PATCH", path, body);
 export const del = (path: string): Promise<void> => request<void>("DELETE", path);
+
+/** A preset as `GET /api/architectures` gives it: every hyperparameter a job started from it runs with. */
+export interface PresetPublic {
+  name: string;
+  dataset: string;
+  description: string;
+  hyperparameters: ParamValues;
+}
+
+/** An architecture as `GET /api/architectures` gives it: `hyperparameters` are the values a job without a preset
+ * runs with. */
+export interface TrainableArchitecture extends Architecture {
+  title: string;
+  description: string;
+  hyperparameters: ParamValues;
+  presets: PresetPublic[];
+}

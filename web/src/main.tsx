@@ -18,6 +18,9 @@ const PAGES = [
   { path: "training", title: "Training" },
 ] as const;
 
+// The status line (jobs running and queued) is asked for again this often while the page is in view.
+const STATUS_POLL_MS = 3000;
+
 // Tone.js loads shortly after the page is ready, so that the first note played sounds at once.
 const PRELOAD_DELAY_MS = 300;
 
@@ -65,7 +68,14 @@ function App() {
     };
     window.addEventListener("hashchange", onHash);
     refreshStatus();
-    return () => window.removeEventListener("hashchange", onHash);
+    // Polled quietly: a failed poll is not worth a message (the next request the user makes says it in words).
+    const poll = window.setInterval(() => {
+      if (document.visibilityState === "visible") get<Status>("/api/status").then(setStatus, () => undefined);
+    }, STATUS_POLL_MS);
+    return () => {
+      window.removeEventListener("hashchange", onHash);
+      window.clearInterval(poll);
+    };
   }, []);
 
   useEffect(() => {

@@ -32,11 +32,15 @@ _PROVIDERS: tuple[str, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class PresetInfo:
-    """A named preset of an architecture: sizes and data settings that a shipped model was trained with."""
+    """A named preset of an architecture: sizes and data settings that a shipped model was trained with.
+
+    `training` holds the hyperparameters it recommends over the declared defaults (the user's values win).
+    """
 
     name: str
     dataset: str
     description: str
+    training: Mapping[str, ParamValue]
 
 
 class PlanFunction(Protocol):
@@ -97,6 +101,8 @@ class Architecture:
         job's progress and lets only the schedule change when a job resumes.
     presets
         Its named presets.
+    default_training
+        The hyperparameters a run without a preset recommends over the declared defaults (the user's values win).
     plan, train
         See `PlanFunction` and `TrainFunction`.
     """
@@ -107,6 +113,7 @@ class Architecture:
     description: str
     params: tuple[Param, ...]
     presets: tuple[PresetInfo, ...]
+    default_training: Mapping[str, ParamValue]
     plan: PlanFunction
     train: TrainFunction
 

@@ -122,6 +122,9 @@ def get_preset(name: str) -> ArcnnPreset:
     return PRESETS[name]
 
 
+_SMALL_TRAINING: dict[str, ParamValue] = {"batch_size": 32, "steps": 2000, "eval_every": 250, "checkpoint_every": 250}
+
+
 def default_preset(dataset: str) -> ArcnnPreset:
     """A small AR-CNN for any dataset: its non-drum tracks as voices, 4-bar windows of 16th notes, pitches 36-81.
 
@@ -137,7 +140,7 @@ def default_preset(dataset: str) -> ArcnnPreset:
         dataset=dataset,
         window=WindowSpec(roll=COCONET_ROLL, bars=4, hop_bars=1, tracks=voices, transpose=(-5, 6)),
         model=ArcnnConfig(voices=len(voices), pitches=COCONET_ROLL.n_pitches, channels=64, blocks=6, direct_steps=5),
-        training={"batch_size": 32, "steps": 2000, "eval_every": 250, "checkpoint_every": 250},
+        training=_SMALL_TRAINING,
     )
 
 
@@ -563,7 +566,11 @@ def architectures() -> list[Architecture]:
             "NADE, as Coconet); sampled by annealed Gibbs sampling it edits, harmonizes and inpaints music in the "
             "dataset's style.",
             params=ARCNN_PARAMS,
-            presets=tuple(PresetInfo(preset.name, preset.dataset, preset.description) for preset in PRESETS.values()),
+            presets=tuple(
+                PresetInfo(preset.name, preset.dataset, preset.description, preset.training)
+                for preset in PRESETS.values()
+            ),
+            default_training=_SMALL_TRAINING,
             plan=plan_arcnn,
             train=train,
         )

@@ -528,10 +528,11 @@ def architectures() -> list[Architecture]:
             description=description,
             params=GAN_PARAMS,
             presets=tuple(
-                PresetInfo(preset.name, preset.dataset, preset.description)
+                PresetInfo(preset.name, preset.dataset, preset.description, preset.training)
                 for preset in PRESETS.values()
                 if preset.architecture == architecture
             ),
+            default_training=_SMALL_TRAINING,
             plan=plan,
             train=train,
         )

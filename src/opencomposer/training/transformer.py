@@ -146,13 +146,16 @@ def get_preset(name: str) -> TransformerPreset:
     return PRESETS[name]
 
 
+_DEFAULT_TRAINING: dict[str, ParamValue] = {key: value for key, value in _SHIPPED_TRAINING.items() if key != "steps"}
+
+
 def default_preset(datasets: Sequence[str]) -> TransformerPreset:
     """A small preset for any datasets: 4 layers of width 128."""
     return TransformerPreset(
         name="+".join(datasets) + "-transformer",
         description=f"A continuation Transformer trained on {', '.join(datasets)}.",
         datasets=tuple(datasets),
-        training={key: value for key, value in _SHIPPED_TRAINING.items() if key not in ("steps",)},
+        training=_DEFAULT_TRAINING,
     )
 
 
@@ -736,7 +739,10 @@ def architectures() -> list[Architecture]:
                 "event; it continues a composition in the style of its training music."
             ),
             params=TRANSFORMER_PARAMS,
-            presets=tuple(PresetInfo(p.name, "+".join(p.datasets), p.description) for p in PRESETS.values()),
+            presets=tuple(
+                PresetInfo(p.name, "+".join(p.datasets), p.description, p.training) for p in PRESETS.values()
+            ),
+            default_training=_DEFAULT_TRAINING,
             plan=plan,
             train=train,
         )

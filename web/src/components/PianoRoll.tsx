@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Note, ScoreNotes } from "../api";
 import { TRACK_COLOURS, endTicks, pitchName, ticksPerBar } from "../music";
+import { player } from "../player";
 
 export const KEY_HELP =
   "Keys: N adds a note, [ and ] select the previous or next, arrows move it (Shift+left/right changes its length), " +
@@ -14,6 +15,10 @@ interface Props {
   label: string;
   bars?: number;
   playheadTicks?: number | null;
+  /** Draw the shared player's playhead while it plays (this roll's score, loaded into it). */
+  followPlayer?: boolean;
+  /** Notes being recorded, drawn over the edited track as they are played. */
+  liveNotes?: Note[];
   hiddenTracks?: boolean[];
   editTrack?: number;
   gridTicks?: number;
@@ -34,6 +39,9 @@ type Drag = {
 
 const EDGE_PX = 6;
 const MIN_PITCH_SPAN = 24;
+// Rows at least this tall name every natural note; shorter ones name only the Cs.
+const NAMED_ROW_PX = 9;
+const NATURAL = [0, 2, 4, 5, 7, 9, 11];
 
 export function PianoRoll(props: Props) {
   const { score, editTrack, onEdit } = props;
@@ -42,6 +50,10 @@ export function PianoRoll(props: Props) {
   const [selected, setSelected] = useState<number | null>(null);
   const [drag, setDrag] = useState<Drag | null>(null);
   const [widthPx, setWidthPx] = useState(800);
+  const [followedTicks, setFollowedTicks] = useState<number | null>(null);
+  const [hoverPitch, setHoverPitch] = useState<number | null>(null);
+  const playheadTicks = followedTicks ?? props.playheadTicks ?? null;
+  const liveNotes = props.liveNotes ?? [];
   const heightPx = props.heightPx ?? 240;
   const grid = props.gridTicks ?? score.resolution / 4;
   const editable = editTrack !== undefined && onEdit !== undefined;
@@ -50,9 +62,10 @@ export function PianoRoll(props: Props) {
   const tracks = score.tracks.map((track, index) => (index === editTrack ? { ...track, notes: editNotes } : track));
   const bar = ticksPerBar(score);
   const shown = { ...score, tracks };
-  const lengthTicks = Math.max(endTicks(shown), (props.bars ?? 1) * bar, bar);
+  const liveEndTicks = Math.max(0, ...liveNotes.map((note) => note.start_ticks + note.duration_ticks));
+  const lengthTicks = Math.max(endTicks(shown), liveEndTicks, (props.bars ?? 1) * bar, bar);
   const totalTicks = Math.ceil(lengthTicks / bar) * bar;
-  const pitches = tracks.flatMap((track) => track.notes.map((note) => note.pitch));
+  const pitches = [...tracks.flatMap((track) => track.notes), ...liveNotes].map((note) => note.pitch);
   let low = pitches.length ? Math.min(...pitches) - 2 : 58;
   let high = pitches.length ? Math.max(...pitches) + 2 : 74;
   if (high - low < MIN_PITCH_SPAN) {
@@ -72,6 +85,21 @@ export function PianoRoll(props: Props) {
     observer.observe(element);
     return () => observer.disconnect();
   }, []);
+
+  useEffect(() => {
+    if (!props.followPlayer) return;
+    let handle = 0;
+    const ticksPerSecond = (score.tempo_qpm / 60) * score.resolution;
+    const draw = () => {
+      setFollowedTicks(player.playing ? player.positionSeconds * ticksPerSecond : null);
+      handle = requestAnimationFrame(draw);
+    };
+    draw();
+    return () => {
+      cancelAnimationFrame(handle);
+      setFollowedTicks(null);
+    };
+  }, [props.followPlayer, score.tempo_qpm, score.resolution]);
 
   useEffect(() => {
     const element = canvas.current;
@@ -96,8 +124,17 @@ export function PianoRoll(props: Props) {
     }
     context.fillStyle = "#8a8373";
     context.font = "10px sans-serif";
-    for (let pitch = low; pitch <= high; pitch++)
-      if (pitch % 12 === 0) context.fillText(pitchName(pitch), 2, toY(pitch) + rowPx - 1);
+    for (let pitch = low; pitch <= high; pitch++) {
+      const named = pitch % 12 === 0 || (rowPx >= NAMED_ROW_PX && NATURAL.includes(pitch % 12));
+      if (pitch === hoverPitch) {
+        context.fillStyle = "rgba(0, 0, 0, 0.06)";
+        context.fillRect(0, toY(pitch), widthPx, rowPx);
+      }
+      if (!named && pitch !== hoverPitch) continue;
+      context.fillStyle = pitch === hoverPitch ? "#111" : "#8a8373";
+      context.font = `${pitch % 12 === 0 || pitch === hoverPitch ? "bold " : ""}${Math.min(10, Math.max(8, rowPx))}px sans-serif`;
+      context.fillText(pitchName(pitch), 2, toY(pitch) + rowPx - 1);
+    }
     tracks.forEach((track, index) => {
       if (props.hiddenTracks?.[index]) return;
       const colour = TRACK_COLOURS[index % TRACK_COLOURS.length];
@@ -115,9 +152,20 @@ export function PianoRoll(props: Props) {
         }
       });
     });
-    if (props.playheadTicks !== undefined && props.playheadTicks !== null) {
+    for (const note of liveNotes) {
+      context.fillStyle = TRACK_COLOURS[(editTrack ?? 0) % TRACK_COLOURS.length];
+      context.globalAlpha = 0.6;
+      context.fillRect(
+        toX(note.start_ticks),
+        toY(note.pitch) + 0.5,
+        Math.max(2, toX(note.duration_ticks) - 1),
+        Math.max(2, rowPx - 1),
+      );
+      context.globalAlpha = 1;
+    }
+    if (playheadTicks !== null) {
       context.fillStyle = "#d00000";
-      context.fillRect(toX(props.playheadTicks), 0, 2, heightPx);
+      context.fillRect(toX(playheadTicks), 0, 2, heightPx);
     }
   });
 
@@ -171,8 +219,9 @@ export function PianoRoll(props: Props) {
   }
 
   function onPointerMove(event: PointerEvent): void {
-    if (!drag || !draft) return;
     const { ticks, pitch } = locate(event);
+    setHoverPitch(pitch);
+    if (!drag || !draft) return;
     const notes = draft.slice();
     const original = drag.original;
     if (drag.mode === "move") {
@@ -284,7 +333,13 @@ export function PianoRoll(props: Props) {
 
   const count = tracks.reduce((sum, track) => sum + track.notes.length, 0);
   return (
-    <div class="roll" data-playhead-ticks={props.playheadTicks ?? ""} data-notes={count}>
+    <div
+      class="roll"
+      data-playhead-ticks={playheadTicks ?? ""}
+      data-notes={count}
+      data-live-notes={liveNotes.length}
+      title={hoverPitch !== null ? pitchName(hoverPitch) : undefined}
+    >
       <canvas
         ref={canvas}
         // On an editable roll a finger draws and drags notes instead of scrolling or zooming the page.
@@ -296,6 +351,7 @@ export function PianoRoll(props: Props) {
         onPointerMove={onPointerMove}
         onPointerUp={onPointerUp}
         onPointerCancel={onPointerUp}
+        onPointerLeave={() => setHoverPitch(null)}
         onContextMenu={onContextMenu}
         onDblClick={onDoubleClick}
         onKeyDown={onKeyDown}

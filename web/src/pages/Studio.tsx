@@ -38,6 +38,18 @@ interface Take {
 
 type Recording = { phase: "count-in" | "recording"; beat: number; totalBeats: number } | null;
 
+/** A take's notes so far, the held ones lasting until `nowTicks`, for the melody editor to show as they come. */
+function takeNotes(current: Take | null, nowTicks: number): Note[] {
+  if (!current) return [];
+  const held = [...current.open].map(([pitch, start]) => ({
+    pitch,
+    start_ticks: start,
+    duration_ticks: Math.max(RESOLUTION / 16, Math.round(nowTicks) - start),
+    velocity: current.velocities.get(pitch) ?? 90,
+  }));
+  return [...current.notes, ...held];
+}
+
 export interface StudioQuery {
   composition?: string;
   technique?: string;
@@ -539,6 +551,9 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
           score={editorScore}
           label="Melody editor"
           bars={editorBars}
+          followPlayer={melodyPlaying}
+          liveNotes={recording ? takeNotes(take.current, ticksNow()) : undefined}
+          playheadTicks={recording ? Math.max(0, ticksNow()) : null}
           editTrack={0}
           onEdit={edit}
           onUndo={undo}

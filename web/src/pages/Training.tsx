@@ -2,7 +2,7 @@
 // the music metrics against the dataset's own values and each evaluation's sample; stop, resume, use the model.
 import { useEffect, useRef, useState } from "preact/hooks";
 import {
-  type Architecture,
+  type TrainableArchitecture,
   type Dataset,
   type DatasetAdded,
   type Job,
@@ -80,6 +80,40 @@ function useJobEvents(job: Job | null, onJob: (job: Job) => void, epoch: number)
   return events;
 }
 
+// The measures charted in the open; the others are one click away.
+const HEADLINE = ["similarity_index", "in_scale_ratio", "tonal_distance", "polyphony", "pitch_class_entropy"];
+const WHOLE_WINDOW = "all tracks";
+
+/** One chart per measure: "measure/track" keys are a line per track in the measure's chart, a whole-window
+ * "measure" key is the line "all tracks"; each line carries the dataset's own value as its reference. */
+function measureCharts(events: JobEvent[]): { title: string; name: string; series: Series[] }[] {
+  const measures = new Map<string, Map<string, Series>>();
+  for (const event of events) {
+    if (event.kind !== "eval") continue;
+    const values = { ...((event.data.metrics ?? {}) as Record<string, number | null>) };
+    if (typeof event.data.similarity_index === "number") values.similarity_index = event.data.similarity_index;
+    const references = (event.data.reference ?? {}) as Record<string, number | null>;
+    for (const [key, value] of Object.entries(values)) {
+      if (typeof value !== "number") continue;
+      const [measure, track] = key.includes("/")
+        ? key.split("/", 2)
+        : [key, key === "similarity_index" ? "model" : WHOLE_WINDOW];
+      const lines = measures.get(measure) ?? new Map<string, Series>();
+      measures.set(measure, lines);
+      const line = lines.get(track) ?? { label: track, points: [] };
+      line.points.push([event.step, value]);
+      const reference = references[key];
+      if (typeof reference === "number") line.reference = reference;
+      lines.set(track, line);
+    }
+  }
+  return [...measures].map(([name, lines]) => ({
+    name,
+    title: name.replace(/_/g, " "),
+    series: [...lines.values()],
+  }));
+}
+
 function Charts({ events }: { events: JobEvent[] }) {
   const losses = new Map<string, [number, number][]>();
   for (const event of events) {
@@ -88,31 +122,48 @@ function Charts({ events }: { events: JobEvent[] }) {
     for (const [name, value] of Object.entries(values))
       if (typeof value === "number") losses.set(name, [...(losses.get(name) ?? []), [event.step, value]]);
   }
-  const metrics = new Map<string, [number, number][]>();
-  const references = new Map<string, number>();
-  for (const event of events) {
-    if (event.kind !== "eval") continue;
-    const values = { ...((event.data.metrics ?? {}) as Record<string, number>) };
-    if (typeof event.data.similarity_index === "number") values.similarity_index = event.data.similarity_index;
-    for (const [name, value] of Object.entries(values))
-      if (typeof value === "number") metrics.set(name, [...(metrics.get(name) ?? []), [event.step, value]]);
-    for (const [name, value] of Object.entries((event.data.reference ?? {}) as Record<string, number>))
-      if (typeof value === "number") references.set(name, value);
-  }
   const lossSeries: Series[] = [...losses].map(([label, points]) => ({ label, points }));
+  const charts = measureCharts(events);
+  const headline = charts.filter((chart) => HEADLINE.includes(chart.name));
+  const others = charts.filter((chart) => !HEADLINE.includes(chart.name));
   return (
-    <div class="charts">
-      {lossSeries.length > 0 && <LineChart title="Losses" series={lossSeries} />}
-      {[...metrics].map(([name, points]) => (
-        <LineChart
-          key={name}
-          title={name.replace(/_/g, " ")}
-          series={[{ label: "model", points }]}
-          reference={references.get(name)}
-        />
-      ))}
-    </div>
+    <>
+      <div class="charts">
+        {lossSeries.length > 0 && <LineChart title="Losses" series={lossSeries} />}
+        {headline.map((chart) => (
+          <LineChart key={chart.name} title={chart.title} series={chart.series} />
+        ))}
+      </div>
+      {others.length > 0 && (
+        <details class="more-charts">
+          <summary>{others.length} more measures, track by track</summary>
+          <div class="charts">
+            {others.map((chart) => (
+              <LineChart key={chart.name} title={chart.title} series={chart.series} />
+            ))}
+          </div>
+        </details>
+      )}
+    </>
   );
+}
+
+/** What the job is doing now, in words, read from its status and its current run's last event: the trainer
+ * says "start" once the data is prepared and the networks built, "step" every few steps, "eval" after each
+ * evaluation. */
+function phaseOf(job: Job, events: JobEvent[]): string {
+  if (job.status === "queued") return "Waiting for a free worker";
+  if (job.status === "stopping") return "Stopping: saving a checkpoint";
+  if (job.status !== "running")
+    return job.status === "done" ? "Done" : `${job.status[0].toUpperCase()}${job.status.slice(1)}`;
+  const last = events.filter((event) => event.run === job.runs).at(-1);
+  if (!last) return "Preparing the data: reading the dataset into windows";
+  if (last.kind === "done") return "Saving the model among yours";
+  if (last.kind === "start") return "Building the networks and taking the first step";
+  const evalEvery = Number(job.hyperparameters.eval_every ?? 0);
+  const evaluationDue = last.step === last.total_steps || (evalEvery > 0 && last.step % evalEvery === 0);
+  if (last.kind === "step" && evaluationDue) return `Evaluating: sampling music at step ${last.step} and measuring it`;
+  return "Training";
 }
 
 function Samples({ job, events }: { job: Job; events: JobEvent[] }) {
@@ -180,7 +231,7 @@ export function Training({
   onUse: (technique: string, model: string) => void;
   onReady: () => void;
 }) {
-  const [architectures, setArchitectures] = useState<Architecture[]>([]);
+  const [architectures, setArchitectures] = useState<TrainableArchitecture[]>([]);
   const [datasets, setDatasets] = useState<Dataset[]>([]);
   const [jobs, setJobs] = useState<Job[]>([]);
   const [architecture, setArchitecture] = useState("");
@@ -196,6 +247,7 @@ export function Training({
   // is set as an attribute, since Preact would assign "" to the boolean property and so turn it off.
   useEffect(() => folderFiles.current?.setAttribute("webkitdirectory", ""), []);
   const chosen = architectures.find((a) => a.name === architecture);
+  const chosenPreset = chosen?.presets.find((p) => p.name === preset);
 
   async function refreshJobs(): Promise<void> {
     const list = await attempt(() => get<Job[]>("/api/jobs"));
@@ -217,7 +269,7 @@ export function Training({
         setJobs(list);
         if (list[0]) setSelected((current) => current ?? list[0]);
       }),
-      attempt(() => get<Architecture[]>("/api/architectures")).then((list) => {
+      attempt(() => get<TrainableArchitecture[]>("/api/architectures")).then((list) => {
         if (!list) return;
         setArchitectures(list);
         if (list[0]) chooseArchitecture(list[0]);
@@ -226,11 +278,21 @@ export function Training({
     void Promise.all(lists).then(onReady);
   }, []);
 
-  function chooseArchitecture(value: Architecture): void {
+  // The form holds every value the job will run with: the declared defaults under the recommendations of the
+  // preset picked (or of a run without one), then whatever the user changes.
+  function chooseArchitecture(value: TrainableArchitecture): void {
     setArchitecture(value.name);
     setPreset("");
-    setHyperparameters(defaults(value.params_schema));
+    setHyperparameters({ ...defaults(value.params_schema), ...value.hyperparameters });
     setModelName(`my-${value.name}`);
+  }
+
+  function choosePreset(name: string): void {
+    if (!chosen) return;
+    const picked = chosen.presets.find((p) => p.name === name);
+    setPreset(name);
+    setHyperparameters({ ...defaults(chosen.params_schema), ...(picked ?? chosen).hyperparameters });
+    if (picked && datasets.some((d) => d.name === picked.dataset && d.present)) setDataset(picked.dataset);
   }
 
   const onJob = (job: Job) => {
@@ -262,16 +324,12 @@ export function Training({
 
   async function start(event: Event): Promise<void> {
     event.preventDefault();
-    // Only the values the user changed are sent: the others give way to the preset's recommendations.
-    const declared = chosen ? defaults(chosen.params_schema) : {};
-    const changed = Object.fromEntries(
-      Object.entries(hyperparameters).filter(([name, value]) => value !== declared[name]),
-    );
+    // Every value shown is sent, so that the job runs with what the form shows.
     const body = {
       architecture,
       dataset,
       model_name: modelName,
-      hyperparameters: changed,
+      hyperparameters,
       ...(preset ? { preset } : {}),
     };
     const job = await attempt(() => post<Job>("/api/jobs", body));
@@ -292,6 +350,7 @@ export function Training({
   const latest = events.filter((event) => event.kind === "step" || event.kind === "eval").at(-1);
   const step = Math.max(selected?.step ?? 0, latest?.step ?? 0);
   const total = Math.max(1, latest?.total_steps ?? selected?.total_steps ?? 1);
+  const phase = selected ? phaseOf(selected, events) : "";
   return (
     <div class="training">
       <section class="panel" aria-labelledby="train-title">
@@ -320,12 +379,7 @@ export function Training({
               <select
                 aria-label="Preset"
                 value={preset}
-                onChange={(e) => {
-                  const name = (e.currentTarget as HTMLSelectElement).value;
-                  setPreset(name);
-                  const own = chosen?.presets.find((p) => p.name === name)?.dataset;
-                  if (own && datasets.some((d) => d.name === own && d.present)) setDataset(own);
-                }}
+                onChange={(e) => choosePreset((e.currentTarget as HTMLSelectElement).value)}
               >
                 <option value="">none</option>
                 {chosen?.presets.map((p) => (
@@ -362,6 +416,13 @@ export function Training({
               Start training
             </button>
           </div>
+          {chosen && (
+            <p class="help preset-description">
+              {chosenPreset
+                ? `${chosenPreset.name}: ${chosenPreset.description}`
+                : `${chosen.title}: ${chosen.description} No preset: a small network sized for the dataset.`}
+            </p>
+          )}
           {chosen && (
             <ParamForm
               prefix="hp"
@@ -434,7 +495,15 @@ export function Training({
             </h3>
             {selected.reason && <p class="help">{selected.reason}</p>}
             <div class="row">
-              <progress max={total} value={step} aria-label="Training progress" />
+              <progress
+                max={total}
+                // No value: a moving bar, until the first step is made.
+                value={FINAL.has(selected.status) || step > 0 ? step : undefined}
+                aria-label="Training progress"
+              />
+              <span class="phase" data-phase={phase}>
+                {phase}
+              </span>
               <span>
                 step {step} of {total} · {Math.round(latest?.elapsed_seconds ?? selected.elapsed_seconds)} s
               </span>
@@ -467,8 +536,8 @@ export function Training({
                 </button>
               )}
             </div>
-            <Charts events={events} />
             <Samples job={selected} events={events} />
+            <Charts events={events} />
           </div>
         )}
       </section>

@@ -326,15 +326,26 @@ class DatasetAdded(PublicSchema):
     files_skipped: list[str]
 
 
+class PresetPublic(PublicSchema):
+    """A named preset of an architecture, with every hyperparameter a job started from it runs with."""
+
+    name: str
+    dataset: str
+    description: str
+    hyperparameters: dict[str, ParamValue]
+
+
 class ArchitecturePublic(PublicSchema):
-    """A trainable architecture: its hyperparameters as JSON Schema and its presets."""
+    """A trainable architecture: its hyperparameters as JSON Schema, the values a job without a preset runs with,
+    and its presets."""
 
     name: str
     technique: str
     title: str
     description: str
     params_schema: dict[str, Any]
-    presets: list[dict[str, str]]
+    hyperparameters: dict[str, ParamValue]
+    presets: list[PresetPublic]
 
 
 class JobCreate(Schema):

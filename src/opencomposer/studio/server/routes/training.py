@@ -6,14 +6,19 @@ from fastapi import APIRouter
 
 from opencomposer.studio.server.dependencies import ERRORS
 from opencomposer.studio.server.routes.techniques import params_schema
-from opencomposer.studio.server.schemas import ArchitecturePublic
+from opencomposer.studio.server.schemas import ArchitecturePublic, PresetPublic
+from opencomposer.techniques.base import validate_params
 
 router = APIRouter(prefix="/api/architectures", tags=["training jobs"], responses=ERRORS)
 
 
 @router.get("")
 def list_all() -> list[ArchitecturePublic]:
-    """The architectures a training job can train, with their hyperparameters and presets."""
+    """The architectures a training job can train, with their hyperparameters and presets.
+
+    ``hyperparameters`` (of the architecture, and of each preset) are the values a job runs with when the user
+    changes none: the declared defaults under the recommendations of the preset, or of a run without one.
+    """
     from opencomposer.training.architectures import list_architectures
 
     return [
@@ -23,8 +28,14 @@ def list_all() -> list[ArchitecturePublic]:
             title=architecture.title,
             description=architecture.description,
             params_schema=params_schema(architecture.params),
+            hyperparameters=validate_params(architecture.params, architecture.default_training),
             presets=[
-                {"name": preset.name, "dataset": preset.dataset, "description": preset.description}
+                PresetPublic(
+                    name=preset.name,
+                    dataset=preset.dataset,
+                    description=preset.description,
+                    hyperparameters=validate_params(architecture.params, preset.training),
+                )
                 for preset in architecture.presets
             ],
         )
