@@ -151,8 +151,9 @@ def nll(
 
     Every frame's voices are predicted in a random order of the frames and of the voices in each, from what
     the ordering has shown before them. `exact` scores them against the true cells visited before: the
-    log-likelihood of a distribution. `coconet` measures as Coconet's released code does, which its published
-    0.57 (JSB at 16th notes) comes from: the network's own guesses stand in for the voices of the frame
+    log-likelihood of a distribution. `coconet` measures as Coconet's released code does (the 0.57 quoted for
+    Coconet is said to be such a figure; the README says why that is not settled): the network's own guesses
+    stand in for the voices of the frame
     visited before, and each frame's probability is averaged over 5 orderings, which gives a lower figure.
     """
     from opencomposer.errors import ParameterError

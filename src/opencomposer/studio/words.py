@@ -40,8 +40,8 @@ _BAR_WORDS: dict[str, str] = {
         "Its accompaniment follows the melody's harmony better than real accompaniments picked at random do."
     ),
     "nll_as_low_as_coconet": (
-        "It predicts held-out Bach chorales as well as Google's Coconet does (a likelihood of 0.57 nats a "
-        "frame or lower)."
+        "It predicts held-out Bach chorales as well as the figure quoted for Google's Coconet (0.57 nats a "
+        "frame, measured as Coconet's own code measures it; whether that figure is like for like is unsettled)."
     ),
     "parallel_fifths_at_most_twice_bach": "It writes parallel fifths at most twice as often as Bach did.",
     "parallel_octaves_at_most_twice_bach": "It writes parallel octaves at most twice as often as Bach did.",
