@@ -424,6 +424,7 @@ def test_a_stop_in_a_jobs_first_second_ends_it_stopped(tmp_path: Path) -> None:
         assert "RecursionError" not in errors.decode(), errors.decode()[-2000:]
         if process.returncode == -signal.SIGTERM:
             continue  # on a busy machine, before Python set the handler: the studio marks a stopping job stopped
+        assert (job_dir / "result.json").is_file(), (delay, process.returncode, errors.decode()[-3000:])
         result = json.loads((job_dir / "result.json").read_text())
         assert (process.returncode, result["status"]) == (worker.EXIT_STOPPED, "stopped"), (delay, result)
 

@@ -90,8 +90,9 @@ def _write_result(job_dir: Path, value: dict[str, Any]) -> None:
 
 def run(job_dir: Path) -> int:
     """Train the job described in `job_dir`; returns the process's exit status."""
-    signal.signal(signal.SIGTERM, _interrupt)
     try:
+        # Inside the try: a stop that lands the moment the handler is set is caught below, not a traceback.
+        signal.signal(signal.SIGTERM, _interrupt)
         threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
         spec = json.loads((job_dir / "spec.json").read_text(encoding="utf-8"))
         import torch
