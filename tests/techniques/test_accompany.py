@@ -265,3 +265,19 @@ def test_a_model_is_loaded_by_name_or_path(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("OPENCOMPOSER_HOME", str(tmp_path / "home"))
     with pytest.raises(UnknownNameError, match="no model called"):
         Accompany.from_model("nope")
+
+
+def test_a_generation_runs_on_one_torch_thread_and_leaves_the_process_setting_as_it_was(
+    technique: Accompany,
+) -> None:
+    # Two threads collapse when another process is busy on a core (the CLI leaves torch at every core).
+    seen: list[int] = []
+    technique.generator.register_forward_hook(lambda *_: seen.append(torch.get_num_threads()))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        technique.generate(melody_score(4), {}, seed=0)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert seen and set(seen) == {1}
