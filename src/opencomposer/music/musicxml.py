@@ -6,6 +6,9 @@ so are unpitched percussion notes. Repeats are not unfolded: the notes are read 
 tempo mark and the first time signature are kept (120 quarter notes per minute and 4/4 without them);
 times are in ticks at 480 per quarter note. A piece that opens with a pickup bar gets silence before the
 pickup, as much as the bar lacks, so that every bar starts at a multiple of `Score.ticks_per_bar`.
+
+music21 is imported when a file is read, not with this module: it takes a second to import, and the command
+line (which writes MIDI through `opencomposer.music.io`) must come up quickly.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ import os
 import re
 import zipfile
 from pathlib import Path
-from typing import IO
-
-import music21
+from typing import IO, TYPE_CHECKING
 
 from opencomposer.errors import ScoreFileError
 from opencomposer.music.score import DEFAULT_RESOLUTION, DEFAULT_TEMPO_QPM, Note, Score, Track
+
+if TYPE_CHECKING:
+    import music21
 
 MUSICXML_SUFFIXES = (".mxl", ".musicxml", ".xml")
 MAX_XML_BYTES = 64 * 2**20
@@ -53,6 +57,8 @@ def read_musicxml(path: str | os.PathLike[str]) -> Score:
     ScoreFileError
         When the file is missing, cannot be parsed as MusicXML, or holds no parts.
     """
+    import music21
+
     source = Path(path)
     if not source.is_file():
         raise ScoreFileError(f"{source} does not exist or is not a file; check the path.")
@@ -158,6 +164,8 @@ def _too_large(name: str, max_bytes: int) -> ScoreFileError:
 
 def _parse_parts(source: Path) -> list[music21.stream.Part]:
     """The parts of the file's (first) score, as written (ties are merged by `_track_from_parts`)."""
+    import music21
+
     try:
         # forceSource: never read or leave behind music21's pickled copies of parsed files.
         parsed = music21.converter.parse(source, format="musicxml", forceSource=True)
@@ -175,6 +183,8 @@ def _parse_parts(source: Path) -> list[music21.stream.Part]:
 
 def _group_staves(parts: list[music21.stream.Part]) -> list[list[music21.stream.Part]]:
     """Gather the staves of one part, in score order, so that a piano's two hands make one track."""
+    import music21
+
     groups: dict[str, list[music21.stream.Part]] = {}
     for index, part in enumerate(parts):
         match = _STAFF_ID.match(str(part.id)) if isinstance(part, music21.stream.PartStaff) else None
@@ -202,6 +212,8 @@ def _staff_notes(staff: music21.stream.Part, offset_ticks: int) -> list[Note]:
     per pitch, the note whose tie is still open and lengthens it when the tie continues or stops, as
     long as the chain is unbroken (a stop after a gap starts a new note).
     """
+    import music21
+
     notes: list[Note] = []
     open_ties: dict[int, int] = {}  # pitch -> index in `notes` of the note whose tie is still open
     for element in staff.flatten().notes:
@@ -232,6 +244,8 @@ def _staff_notes(staff: music21.stream.Part, offset_ticks: int) -> list[Note]:
 
 
 def _first_tempo_qpm(parts: list[music21.stream.Part]) -> float:
+    import music21
+
     marks = (mark for part in parts for mark in part.flatten().getElementsByClass(music21.tempo.MetronomeMark))
     for mark in sorted(marks, key=lambda mark: mark.offset):
         quarter_bpm = mark.getQuarterBPM()
@@ -241,6 +255,8 @@ def _first_tempo_qpm(parts: list[music21.stream.Part]) -> float:
 
 
 def _first_time_signature(parts: list[music21.stream.Part]) -> tuple[int, int]:
+    import music21
+
     # Every part repeats the time signature; the first part's first one is the piece's.
     for signature in parts[0].flatten().getElementsByClass(music21.meter.TimeSignature):
         numerator, denominator = int(signature.numerator), int(signature.denominator)
