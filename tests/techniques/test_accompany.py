@@ -279,3 +279,19 @@ def test_a_melody_with_a_tempo_map_comes_back_with_it(technique: Accompany) -> N
     assert result.get_time_signature_map() == score.get_time_signature_map()
     assert result.tracks[0] == score.tracks[1]
     assert result.ticks_to_seconds(result.tracks[0].end) == score.ticks_to_seconds(score.tracks[1].end)
+
+
+def test_a_generation_runs_on_one_torch_thread_and_leaves_the_process_setting_as_it_was(
+    technique: Accompany,
+) -> None:
+    # Two threads collapse when another process is busy on a core (the CLI leaves torch at every core).
+    seen: list[int] = []
+    technique.generator.register_forward_hook(lambda *_: seen.append(torch.get_num_threads()))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        technique.generate(melody_score(4), {}, seed=0)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert seen and set(seen) == {1}

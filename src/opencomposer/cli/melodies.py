@@ -8,7 +8,6 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from opencomposer.music.io import write_score
 from opencomposer.music.melodies import get_melody, list_melodies
 
 
@@ -45,6 +44,8 @@ def list_command() -> None:
 @click.argument("target", metavar="OUT", type=click.Path(dir_okay=False, path_type=Path))
 def export(name: str, target: Path) -> None:
     """Write the sample melody NAME to OUT, a .mid or .midi file (names: `opencomposer melodies list`)."""
+    from opencomposer.music.io import write_score
+
     melody = get_melody(name)
     score = melody.to_score()
     write_score(score, target)

@@ -8,7 +8,6 @@ import click
 import pretty_midi
 
 from opencomposer.music.instruments import program_to_name
-from opencomposer.music.io import read_score, write_score
 from opencomposer.music.score import Score, Track
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
@@ -23,6 +22,8 @@ def midi() -> None:
 @click.argument("file", type=_FILE)
 def info(file: Path) -> None:
     """Show the tracks, tempo, time signature and length of FILE."""
+    from opencomposer.music.io import read_score
+
     score = read_score(file)
     click.echo(describe_score(score, title=file.name))
 
@@ -45,6 +46,7 @@ def info(file: Path) -> None:
 )
 def quantize(source: Path, target: Path, grid: str, strength: float) -> None:
     """Snap the notes of IN to a rhythmic grid and write the result to OUT (a .mid or .midi file)."""
+    from opencomposer.music.io import read_score, write_score
     from opencomposer.music.transform import quantize as quantize_score
 
     score = read_score(source)
@@ -60,6 +62,7 @@ def quantize(source: Path, target: Path, grid: str, strength: float) -> None:
 )
 def transpose(source: Path, target: Path, semitones: int) -> None:
     """Shift every pitch of IN (drum tracks excepted) and write the result to OUT (a .mid or .midi file)."""
+    from opencomposer.music.io import read_score, write_score
     from opencomposer.music.transform import transpose as transpose_score
 
     score = read_score(source)

@@ -7,6 +7,9 @@ metronome mark and time signature change is kept, the first of each holding from
 quarter notes per minute and 4/4 without them); times are in ticks at 480 per quarter note. A piece
 that opens with a pickup bar gets silence before the pickup, as much as the bar lacks, so that every
 bar starts at a multiple of `Score.ticks_per_bar`.
+
+music21 is imported when a file is read, not with this module: it takes a second to import, and the command
+line (which writes MIDI through `opencomposer.music.io`) must come up quickly.
 """
 
 from __future__ import annotations
@@ -18,9 +21,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, TypeVar
-
-import music21
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from opencomposer.errors import ScoreFileError
 from opencomposer.music.score import (
@@ -32,6 +33,9 @@ from opencomposer.music.score import (
     TimeSignatureChange,
     Track,
 )
+
+if TYPE_CHECKING:
+    import music21
 
 MUSICXML_SUFFIXES = (".mxl", ".musicxml", ".xml")
 MAX_XML_BYTES = 64 * 2**20
@@ -66,6 +70,8 @@ def read_musicxml(path: str | os.PathLike[str]) -> Score:
     ScoreFileError
         When the file is missing, cannot be parsed as MusicXML, or holds no parts.
     """
+    import music21
+
     source = Path(path)
     if not source.is_file():
         raise ScoreFileError(f"{source} does not exist or is not a file; check the path.")
@@ -175,6 +181,8 @@ def _too_large(name: str, max_bytes: int) -> ScoreFileError:
 
 def _parse_parts(source: Path) -> list[music21.stream.Part]:
     """The parts of the file's (first) score, as written (ties are merged by `_track_from_parts`)."""
+    import music21
+
     try:
         # forceSource: never read or leave behind music21's pickled copies of parsed files.
         parsed = music21.converter.parse(source, format="musicxml", forceSource=True)
@@ -192,6 +200,8 @@ def _parse_parts(source: Path) -> list[music21.stream.Part]:
 
 def _group_staves(parts: list[music21.stream.Part]) -> list[list[music21.stream.Part]]:
     """Gather the staves of one part, in score order, so that a piano's two hands make one track."""
+    import music21
+
     groups: dict[str, list[music21.stream.Part]] = {}
     for index, part in enumerate(parts):
         match = _STAFF_ID.match(str(part.id)) if isinstance(part, music21.stream.PartStaff) else None
@@ -219,6 +229,8 @@ def _staff_notes(staff: music21.stream.Part, offset_ticks: int) -> list[Note]:
     per pitch, the note whose tie is still open and lengthens it when the tie continues or stops, as
     long as the chain is unbroken (a stop after a gap starts a new note).
     """
+    import music21
+
     notes: list[Note] = []
     open_ties: dict[int, int] = {}  # pitch -> index in `notes` of the note whose tie is still open
     for element in staff.flatten().notes:
@@ -250,6 +262,8 @@ def _staff_notes(staff: music21.stream.Part, offset_ticks: int) -> list[Note]:
 
 def _tempo_marks(parts: list[music21.stream.Part], offset_ticks: int) -> list[tuple[int, float]]:
     """(tick, quarter notes per minute) of every metronome mark of any part, in time order."""
+    import music21
+
     marks = [
         (offset_ticks + round(mark.offset * RESOLUTION), float(quarter_bpm))
         for part in parts
@@ -261,6 +275,8 @@ def _tempo_marks(parts: list[music21.stream.Part], offset_ticks: int) -> list[tu
 
 def _time_signatures(part: music21.stream.Part, offset_ticks: int) -> list[tuple[int, tuple[int, int]]]:
     """(tick, (numerator, denominator)) of the valid time signatures of `part`, in time order."""
+    import music21
+
     # Every part repeats the time signatures; the first part's are the piece's.
     signatures = []
     for signature in part.flatten().getElementsByClass(music21.meter.TimeSignature):

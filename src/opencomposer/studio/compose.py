@@ -189,7 +189,7 @@ class Composer:
     max_running
         Generations running at once; more wait in the queue.
     threads
-        Torch threads of this process, set when the first model is loaded.
+        Torch threads each generation runs on (`Technique.threads` of every model it loads).
     """
 
     def __init__(self, max_running: int = 2, threads: int = 1) -> None:
@@ -223,11 +223,8 @@ class Composer:
             if key in self._loaded:
                 self._loaded.move_to_end(key)
                 return self._loaded[key]
-            if not self._loaded:
-                import torch
-
-                torch.set_num_threads(self.threads)
             loaded = cls(entry)
+            loaded.threads = self.threads
             self._loaded[key] = loaded
             while len(self._loaded) > CACHED_TECHNIQUES:
                 self._loaded.popitem(last=False)

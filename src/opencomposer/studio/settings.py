@@ -19,6 +19,7 @@ from pathlib import Path
 import platformdirs
 
 from opencomposer.errors import StudioConfigError
+from opencomposer.techniques.base import INFERENCE_THREADS
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -75,7 +76,7 @@ class Settings:
     worker_threads
         Torch threads of each training worker process.
     inference_threads
-        Torch threads of the server process, shared by the generations it runs at once.
+        Torch threads each generation runs on (one: see `opencomposer.techniques.base.INFERENCE_THREADS`).
     max_generations
         Generations running at once in the server (default: one per CPU core, at most 4); others wait their turn.
     max_request_bytes
@@ -118,7 +119,7 @@ class Settings:
     max_jobs: int = 1
     run_jobs: bool = True
     worker_threads: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2))
-    inference_threads: int = 1
+    inference_threads: int = INFERENCE_THREADS
     max_generations: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     max_request_bytes: int = 64 * 1024 * 1024
     max_melody_bytes: int = 1024 * 1024

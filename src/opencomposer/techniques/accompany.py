@@ -141,7 +141,7 @@ class Accompany(Technique):
         """Load the model called `name` (or a model card's path); raises `UnknownNameError` when unknown."""
         return cls(get_model(name))
 
-    def generate(self, score: Score, params: Mapping[str, object], seed: int) -> Generation:
+    def _generate(self, score: Score, params: Mapping[str, object], seed: int) -> Generation:
         """Accompany the melody of `score`; see the module docstring for the steps."""
         values = validate_params(self.params, params)
         seed = int(SEED.validate(seed))

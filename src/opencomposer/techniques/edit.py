@@ -213,7 +213,7 @@ class Edit(Technique):
         """Load the model called `name` (or a model card's path); raises `UnknownNameError` when unknown."""
         return cls(get_model(name))
 
-    def generate(self, score: Score, params: Mapping[str, object], seed: int) -> Generation:
+    def _generate(self, score: Score, params: Mapping[str, object], seed: int) -> Generation:
         """Edit, harmonize or inpaint `score`; see the module docstring for the steps."""
         import torch
 

@@ -291,7 +291,7 @@ class Extend(Technique):
         technique._bind(model, tokenizer)
         return technique
 
-    def generate(self, score: Score, params: Mapping[str, object], seed: int) -> Generation:
+    def _generate(self, score: Score, params: Mapping[str, object], seed: int) -> Generation:
         """Continue `score`; returns it with the continuation appended to its tracks.
 
         Raises `ParameterError` for an invalid parameter or a score with no notes.
