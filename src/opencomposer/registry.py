@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 from opencomposer.errors import ModelFileError, UnknownNameError
+from opencomposer.files import write_atomically, write_json_atomically
 from opencomposer.techniques.base import Param
 
 if TYPE_CHECKING:
@@ -222,12 +223,12 @@ def save_model(card: ModelCard, weights: dict[str, torch.Tensor], folder: Path |
     Without `folder` the model goes into the user's models folder (`models_dir()`), where it may not
     take a shipped model's name. Raises `ModelFileError` for a name that is not valid there.
     """
-    from opencomposer.training.checkpoints import tensors_to_bytes, write_bytes_atomically, write_json_atomically
+    from opencomposer.training.checkpoints import tensors_to_bytes
 
     check_model_name(card.name, new_user_model=folder is None)
     target = models_dir() if folder is None else folder
     weights_path, card_path = target / f"{card.name}.safetensors", target / f"{card.name}.json"
-    write_bytes_atomically(weights_path, tensors_to_bytes(weights, {"format": "pt", "model": card.name}))
+    write_atomically(weights_path, tensors_to_bytes(weights, {"format": "pt", "model": card.name}))
     write_json_atomically(card_path, card.to_json())
     return ModelEntry(card, weights_path, card_path, shipped=False)
 

@@ -8,6 +8,7 @@ class is called with the model's registry entry, as `Accompany(entry)` is.
 from __future__ import annotations
 
 import asyncio
+import io
 import math
 import os
 import secrets
@@ -27,6 +28,7 @@ from opencomposer.errors import (
     TransformError,
     UnknownNameError,
 )
+from opencomposer.files import write_atomically
 from opencomposer.music.instruments import program_to_name
 from opencomposer.music.io import SCORE_SUFFIXES
 from opencomposer.music.midi import MIDI_SUFFIXES, read_midi
@@ -310,7 +312,6 @@ def draw_piano_roll(score: Score, path: Path, title: str = "") -> None:
     if title:
         axes.set_title(title, fontsize=9)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
-    figure.savefig(str(partial), format="png")
-    partial.replace(path)
+    picture = io.BytesIO()
+    figure.savefig(picture, format="png")
+    write_atomically(path, picture.getvalue())

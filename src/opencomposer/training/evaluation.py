@@ -28,12 +28,12 @@ from matplotlib.figure import Figure
 from opencomposer.data.registry import Dataset, Piece, TrackSlot, get_dataset
 from opencomposer.data.windows import split_of
 from opencomposer.errors import EvaluationError, ModelFileError, TrainingError
+from opencomposer.files import write_json_atomically
 from opencomposer.metrics import window_metrics
 from opencomposer.metrics.evaluate import PieceSet, evaluate_sets
 from opencomposer.music.midi import write_midi
 from opencomposer.music.pianoroll import RollSpec, from_roll
 from opencomposer.registry import ModelEntry
-from opencomposer.training.checkpoints import write_json_atomically
 from opencomposer.training.events import json_ready
 from opencomposer.training.objectives import Objective
 
