@@ -36,6 +36,7 @@ from opencomposer.metrics import rolls as roll_metrics
 from opencomposer.metrics.harmony import tonal_distance, voice_leading
 from opencomposer.metrics.rolls import FloatArray, safe_ratio
 from opencomposer.music.pianoroll import RollSpec
+from opencomposer.music.score import Score
 
 PITCHED_TRACK_METRICS = (
     "empty_bar_rate",
@@ -55,6 +56,21 @@ WINDOW_METRICS = ("polyphony", "pitch_class_entropy", "in_scale_ratio", "in_c_ma
 VOICE_LEADING_METRICS = ("parallel_fifths", "parallel_octaves", "voice_crossing", "voice_spacing")
 POLYPHONIC_THRESHOLD = 2
 QUALIFIED_NOTE_STEPS = 3
+
+
+def track_names(score: Score) -> list[str]:
+    """The names of the score's tracks in metric keys, kept distinct.
+
+    An unnamed track is "Track <number>" (counted from 1); a repeated name gets its count added
+    ("Piano", "Piano 2").
+    """
+    seen: dict[str, int] = {}
+    names = []
+    for index, track in enumerate(score.tracks):
+        name = track.name or f"Track {index + 1}"
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name} {seen[name]}")
+    return names
 
 
 def window_metric_values(

@@ -95,6 +95,13 @@ class FolderDataset(Dataset):
         """Whether the folder still exists."""
         return self.entry.path.is_dir()
 
+    def piece_count(self) -> int:
+        """How many files of the folder `read_score` can read (0 when the folder is gone or holds none)."""
+        try:
+            return len(self.music_files())
+        except DatasetError:
+            return 0
+
     def music_files(self) -> list[Path]:
         """The files of the folder that `read_score` can read, in sorted path order.
 

@@ -24,15 +24,6 @@ DatasetName = Annotated[str, Path(pattern=DATASET_NAME_PATTERN, description="The
 MAX_FILES = 5000
 
 
-def _pieces(dataset: Dataset) -> int | None:
-    if isinstance(dataset, FolderDataset):
-        try:
-            return len(dataset.music_files())
-        except DatasetError:
-            return 0
-    return dataset.info.expected_pieces
-
-
 def _public(dataset: Dataset) -> DatasetPublic:
     info = dataset.info
     return DatasetPublic(
@@ -42,7 +33,7 @@ def _public(dataset: Dataset) -> DatasetPublic:
         genres=list(info.genres),
         licence=info.licence,
         upstream=info.upstream,
-        pieces=_pieces(dataset),
+        pieces=dataset.piece_count(),
         present=dataset.is_present(),
         yours=isinstance(dataset, FolderDataset),
         tracks=[DatasetTrack(name=s.name, role=s.role, program=s.program, is_drum=s.is_drum) for s in info.tracks],
