@@ -34,7 +34,7 @@ from opencomposer.errors import ParameterError, StateConflictError
 from opencomposer.files import write_atomically
 from opencomposer.registry import check_model_name, list_models
 from opencomposer.studio.home import Home, new_id
-from opencomposer.studio.models import JobRow, utc_now
+from opencomposer.studio.rows import JobRow, utc_now
 from opencomposer.studio.settings import Settings
 from opencomposer.studio.store import Store
 from opencomposer.techniques.base import ParamValue, validate_params

@@ -21,7 +21,7 @@ from opencomposer.music.score import Score
 from opencomposer.studio.audio import AUDIO_MEDIA_TYPES
 from opencomposer.studio.compose import check_length, composition_metrics, draw_piano_roll, summarize
 from opencomposer.studio.home import ID_PATTERN, AudioFormat, new_id
-from opencomposer.studio.models import CompositionRow
+from opencomposer.studio.rows import CompositionRow
 from opencomposer.studio.server.dependencies import ERRORS, UNAVAILABLE, Studio, StudioDep
 from opencomposer.studio.server.routes.melodies import (
     MIDI_MEDIA_TYPE,

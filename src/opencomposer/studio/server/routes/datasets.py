@@ -13,7 +13,7 @@ from opencomposer.data.sources.folder import FolderDataset, new_folder_entry, re
 from opencomposer.errors import DatasetError, StateConflictError, UnknownNameError
 from opencomposer.music.io import SCORE_SUFFIXES
 from opencomposer.studio.home import new_id
-from opencomposer.studio.models import DatasetRow
+from opencomposer.studio.rows import DatasetRow
 from opencomposer.studio.sandbox import Limits, run_in_child
 from opencomposer.studio.server.dependencies import ERRORS, StudioDep
 from opencomposer.studio.server.schemas import DATASET_NAME_PATTERN, DatasetAdded, DatasetPublic, DatasetTrack

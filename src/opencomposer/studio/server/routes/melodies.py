@@ -18,7 +18,7 @@ from opencomposer.music.score import Note, Score, Track
 from opencomposer.music.transform import quantize, transpose
 from opencomposer.studio.compose import check_melody, read_upload, summarize
 from opencomposer.studio.home import ID_PATTERN, new_id
-from opencomposer.studio.models import MelodyRow
+from opencomposer.studio.rows import MelodyRow
 from opencomposer.studio.server.dependencies import ERRORS, Studio, StudioDep
 from opencomposer.studio.server.schemas import (
     MELODY_ID_PATTERN,
