@@ -3,7 +3,9 @@
 - `opencomposer.metrics.rolls`: per-track metrics of rolls (AWS DeepComposer's, MuseGAN's and muspy's).
 - `opencomposer.metrics.harmony`: tonal distance between parts, voice leading in four-part writing.
 - `opencomposer.metrics.distribution`: Yang and Lerch (2018) feature distributions of two sets of pieces.
-- `opencomposer.metrics.evaluate`: a set of generated pieces against a reference, for `opencomposer evaluate`.
+
+`opencomposer.data.evaluate` measures a set of generated pieces against a reference with these (for
+`opencomposer evaluate`); it reads datasets, so it sits in the data layer, above the metrics.
 
 `window_metrics` is what the dataset pipeline stores as a dataset's reference statistics and what the
 trainer charts over training. Its keys are ``"<metric>"`` for a metric of the whole window and

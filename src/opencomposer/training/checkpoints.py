@@ -23,10 +23,10 @@ from typing import Any
 
 import torch
 from safetensors.torch import load as load_safetensors
-from safetensors.torch import save as save_safetensors
 from torch import nn
 
 from opencomposer.files import write_atomically, write_json_atomically
+from opencomposer.registry import tensors_to_bytes
 
 _NAME = re.compile(r"^step-(\d{8})\.json$")
 FORMAT_VERSION = 1
@@ -43,12 +43,6 @@ class Checkpoint:
     def tensors(self) -> dict[str, torch.Tensor]:
         """Every tensor of the checkpoint, on the CPU."""
         return load_safetensors(self.tensors_path.read_bytes())
-
-
-def tensors_to_bytes(tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None) -> bytes:
-    """Serialise tensors as safetensors (copied to contiguous CPU memory first)."""
-    plain = {name: tensor.detach().to("cpu").contiguous() for name, tensor in tensors.items()}
-    return save_safetensors(plain, metadata=dict(metadata) if metadata else None)
 
 
 def _flatten_optimizer(name: str, optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
