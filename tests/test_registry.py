@@ -16,12 +16,12 @@ from opencomposer.registry import (
     get_model,
     list_models,
     load_weights,
-    model_param,
     models_dir,
     pretrained_dir,
     save_model,
 )
 from opencomposer.techniques import technique_class
+from opencomposer.techniques.base import model_param
 
 MAX_SHIPPED_BYTES = 25 * 1024 * 1024
 

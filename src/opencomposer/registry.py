@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 from opencomposer.errors import ModelFileError, UnknownNameError
-from opencomposer.techniques.base import Param
+from opencomposer.files import write_atomically, write_json_atomically
 
 if TYPE_CHECKING:
     import torch
@@ -222,14 +223,20 @@ def save_model(card: ModelCard, weights: dict[str, torch.Tensor], folder: Path |
     Without `folder` the model goes into the user's models folder (`models_dir()`), where it may not
     take a shipped model's name. Raises `ModelFileError` for a name that is not valid there.
     """
-    from opencomposer.training.checkpoints import tensors_to_bytes, write_bytes_atomically, write_json_atomically
-
     check_model_name(card.name, new_user_model=folder is None)
     target = models_dir() if folder is None else folder
     weights_path, card_path = target / f"{card.name}.safetensors", target / f"{card.name}.json"
-    write_bytes_atomically(weights_path, tensors_to_bytes(weights, {"format": "pt", "model": card.name}))
+    write_atomically(weights_path, tensors_to_bytes(weights, {"format": "pt", "model": card.name}))
     write_json_atomically(card_path, card.to_json())
     return ModelEntry(card, weights_path, card_path, shipped=False)
+
+
+def tensors_to_bytes(tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None) -> bytes:
+    """Serialise tensors as safetensors (copied to contiguous CPU memory first)."""
+    from safetensors.torch import save as save_safetensors
+
+    plain = {name: tensor.detach().to("cpu").contiguous() for name, tensor in tensors.items()}
+    return save_safetensors(plain, metadata=dict(metadata) if metadata else None)
 
 
 def load_weights(entry: ModelEntry) -> dict[str, torch.Tensor]:
@@ -241,17 +248,3 @@ def load_weights(entry: ModelEntry) -> dict[str, torch.Tensor]:
         return load(entry.weights_path.read_bytes())
     except (OSError, SafetensorError) as error:
         raise ModelFileError(f"The weights of model {entry.name!r} cannot be read ({error}); save it again.") from None
-
-
-def model_param(technique: str, default: str | None = None) -> Param:
-    """The `model` parameter of a technique: a choice among the models of that technique found now."""
-    names = tuple(entry.name for entry in list_models(technique))
-    if not names:
-        raise UnknownNameError(f"No {technique} model is installed; train one with `opencomposer train`.")
-    return Param(
-        "model",
-        "choice",
-        default if default in names else names[0],
-        f"The trained {technique} model to use; each learnt from one dataset and plays its instruments.",
-        choices=names,
-    )

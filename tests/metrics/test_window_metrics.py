@@ -11,6 +11,7 @@ from opencomposer.metrics import (
     DRUM_TRACK_METRICS,
     PITCHED_TRACK_METRICS,
     VOICE_LEADING_METRICS,
+    track_names,
     window_metric_values,
     window_metrics,
 )
@@ -119,3 +120,8 @@ def test_arguments_that_do_not_fit_the_rolls_are_refused() -> None:
         window_metrics(roll, SPEC, steps_per_bar=BAR, track_names=SATB, melody_index=4)
     with pytest.raises(ValueError, match="shape"):
         window_metrics(roll[..., :12], SPEC, steps_per_bar=BAR, track_names=SATB)
+
+
+def test_track_names_are_distinct_keys() -> None:
+    score = Score(tracks=(Track(name="Piano"), Track(name=""), Track(name="Piano"), Track(name="Bass")))
+    assert track_names(score) == ["Piano", "Track 2", "Piano 2", "Bass"]

@@ -247,7 +247,7 @@ def test_a_number_too_big_for_a_float_is_a_422(client: TestClient) -> None:
 
 @pytest.mark.parametrize("last_event_id", ["99999999999999999999", "²", "٣", "-1", "1e9", " 12 "])
 def test_an_odd_last_event_id_starts_the_stream_from_the_start(client: TestClient, last_event_id: str) -> None:
-    from opencomposer.studio.models import JobRow
+    from opencomposer.studio.rows import JobRow
 
     job = _stopped_job(client)
     with client.stream(

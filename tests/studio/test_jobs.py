@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from opencomposer.studio.models import JobRow
+from opencomposer.studio.rows import JobRow
 from opencomposer.studio.server.app import create_app
 from opencomposer.studio.settings import Settings
 

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 
 from opencomposer.errors import UnknownNameError
 from opencomposer.studio.home import new_id
-from opencomposer.studio.models import Base, CompositionRow, JobRow, MelodyRow
+from opencomposer.studio.rows import Base, CompositionRow, JobRow, MelodyRow
 from opencomposer.studio.store import Store
 
 _DATABASES = itertools.count()

@@ -39,7 +39,7 @@ def list_command() -> None:
     missing = False
     for dataset in datasets:
         info = dataset.info
-        pieces = _piece_count(dataset)
+        pieces = dataset.piece_count()
         present = dataset.is_present()
         missing = missing or not present
         table.add_row(
@@ -245,17 +245,6 @@ def parse_tracks(text: str | None) -> tuple[str, ...] | None:
     if not names:
         raise DatasetError('--tracks is empty; name one or more tracks, such as "Soprano,Bass".')
     return names
-
-
-def _piece_count(dataset: Dataset) -> int | None:
-    from opencomposer.data.sources.folder import FolderDataset
-
-    if isinstance(dataset, FolderDataset):
-        try:
-            return len(dataset.music_files())
-        except DatasetError:
-            return 0
-    return dataset.info.expected_pieces
 
 
 def _where(dataset: Dataset) -> str:

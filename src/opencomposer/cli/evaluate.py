@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from opencomposer.metrics.evaluate import Evaluation
+    from opencomposer.data.evaluate import Evaluation
 
 
 @click.command()
@@ -45,7 +45,7 @@ def evaluate(generated: tuple[Path, ...], reference: str, limit: int | None, out
     Prints the music metrics of both sets and, per feature, how much the distance distributions overlap
     (Yang and Lerch 2018); writes evaluation.json and evaluation.png to --out.
     """
-    from opencomposer.metrics.evaluate import (
+    from opencomposer.data.evaluate import (
         evaluate_sets,
         read_piece_files,
         read_reference,

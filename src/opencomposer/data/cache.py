@@ -14,10 +14,9 @@ load than a compressed one.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
-import os
-import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -28,6 +27,7 @@ import numpy.typing as npt
 
 from opencomposer.data.registry import DatasetInfo, data_dir
 from opencomposer.errors import ScoreFileError
+from opencomposer.files import write_atomically
 from opencomposer.music.score import Note, Score, Track
 
 logger = logging.getLogger(__name__)
@@ -52,17 +52,9 @@ def write_arrays(path: Path, arrays: Mapping[str, npt.NDArray[np.generic]]) -> N
 
     Arrays must not hold Python objects: the cache is read back with `allow_pickle=False`.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)  # type: ignore[arg-type]
-            file.flush()
-            os.fsync(file.fileno())
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    write_atomically(path, buffer.getvalue())
 
 
 def read_arrays(path: Path) -> dict[str, npt.NDArray[np.generic]] | None:

@@ -96,6 +96,10 @@ class Dataset(ABC):
         """Whether the dataset's files can be found without downloading anything."""
         return find_data_folder(self.info.folder) is not None
 
+    def piece_count(self) -> int | None:
+        """How many pieces the dataset holds, as far as is known without reading them (None when unknown)."""
+        return self.info.expected_pieces
+
     def empty_score(self, resolution: int = 480, tempo: float = 120.0) -> Score:
         """A score with this dataset's track layout and no notes."""
         return Score(resolution=resolution, tempo=tempo, tracks=tuple(slot.to_track() for slot in self.info.tracks))

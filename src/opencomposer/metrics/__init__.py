@@ -3,7 +3,9 @@
 - `opencomposer.metrics.rolls`: per-track metrics of rolls (AWS DeepComposer's, MuseGAN's and muspy's).
 - `opencomposer.metrics.harmony`: tonal distance between parts, voice leading in four-part writing.
 - `opencomposer.metrics.distribution`: Yang and Lerch (2018) feature distributions of two sets of pieces.
-- `opencomposer.metrics.evaluate`: a set of generated pieces against a reference, for `opencomposer evaluate`.
+
+`opencomposer.data.evaluate` measures a set of generated pieces against a reference with these (for
+`opencomposer evaluate`); it reads datasets, so it sits in the data layer, above the metrics.
 
 `window_metrics` is what the dataset pipeline stores as a dataset's reference statistics and what the
 trainer charts over training. Its keys are ``"<metric>"`` for a metric of the whole window and
@@ -36,6 +38,7 @@ from opencomposer.metrics import rolls as roll_metrics
 from opencomposer.metrics.harmony import tonal_distance, voice_leading
 from opencomposer.metrics.rolls import FloatArray, safe_ratio
 from opencomposer.music.pianoroll import RollSpec
+from opencomposer.music.score import Score
 
 PITCHED_TRACK_METRICS = (
     "empty_bar_rate",
@@ -55,6 +58,21 @@ WINDOW_METRICS = ("polyphony", "pitch_class_entropy", "in_scale_ratio", "in_c_ma
 VOICE_LEADING_METRICS = ("parallel_fifths", "parallel_octaves", "voice_crossing", "voice_spacing")
 POLYPHONIC_THRESHOLD = 2
 QUALIFIED_NOTE_STEPS = 3
+
+
+def track_names(score: Score) -> list[str]:
+    """The names of the score's tracks in metric keys, kept distinct.
+
+    An unnamed track is "Track <number>" (counted from 1); a repeated name gets its count added
+    ("Piano", "Piano 2").
+    """
+    seen: dict[str, int] = {}
+    names = []
+    for index, track in enumerate(score.tracks):
+        name = track.name or f"Track {index + 1}"
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name} {seen[name]}")
+    return names
 
 
 def window_metric_values(

@@ -8,6 +8,7 @@ class is called with the model's registry entry, as `Accompany(entry)` is.
 from __future__ import annotations
 
 import asyncio
+import io
 import math
 import os
 import secrets
@@ -27,6 +28,7 @@ from opencomposer.errors import (
     TransformError,
     UnknownNameError,
 )
+from opencomposer.files import write_atomically
 from opencomposer.music.instruments import program_to_name
 from opencomposer.music.io import SCORE_SUFFIXES
 from opencomposer.music.midi import MIDI_SUFFIXES, read_midi
@@ -245,7 +247,7 @@ def composition_metrics(score: Score) -> dict[str, float | None]:
     Undefined values (a silent track's pitch range) are None. A score whose bars are not a whole number
     of 16th-note steps is measured in 4/4.
     """
-    from opencomposer.metrics import window_metrics
+    from opencomposer.metrics import track_names, window_metrics
 
     try:
         steps_per_bar = METRICS_SPEC.steps_per_bar(score.time_signature)
@@ -265,20 +267,11 @@ def composition_metrics(score: Score) -> dict[str, float | None]:
         windows,
         METRICS_SPEC,
         steps_per_bar=steps_per_bar,
-        track_names=_unique_names([track.name or f"Track {i + 1}" for i, track in enumerate(score.tracks)]),
+        track_names=track_names(score),
         drum_tracks=[track.is_drum for track in score.tracks],
         melody_index=melody,
     )
     return {key: value if math.isfinite(value) else None for key, value in values.items()}
-
-
-def _unique_names(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    unique = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-    return unique
 
 
 def draw_piano_roll(score: Score, path: Path, title: str = "") -> None:
@@ -307,7 +300,6 @@ def draw_piano_roll(score: Score, path: Path, title: str = "") -> None:
     if title:
         axes.set_title(title, fontsize=9)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
-    figure.savefig(str(partial), format="png")
-    partial.replace(path)
+    picture = io.BytesIO()
+    figure.savefig(picture, format="png")
+    write_atomically(path, picture.getvalue())

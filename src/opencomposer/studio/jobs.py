@@ -31,9 +31,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opencomposer.errors import ParameterError, StateConflictError
+from opencomposer.files import write_atomically
 from opencomposer.registry import check_model_name, list_models
 from opencomposer.studio.home import Home, new_id
-from opencomposer.studio.models import JobRow, utc_now
+from opencomposer.studio.rows import JobRow, utc_now
 from opencomposer.studio.settings import Settings
 from opencomposer.studio.store import Store
 from opencomposer.techniques.base import ParamValue, validate_params
@@ -257,7 +258,7 @@ class JobManager:
             "device": self.settings.training_device,
             "threads": self.settings.worker_threads,
         }
-        _write_json(job_dir / "spec.json", spec)
+        write_atomically(job_dir / "spec.json", json.dumps(spec, indent=2).encode("utf-8"))
         (job_dir / "result.json").unlink(missing_ok=True)
         environment = {**os.environ, **self.settings.environment()}
         with (job_dir / "worker.log").open("ab") as log:
@@ -356,12 +357,6 @@ def public_event_data(job_id: str, kind: str, step: int, data: Mapping[str, Any]
     elif kind == "checkpoint":
         public.pop("path", None)
     return public
-
-
-def _write_json(path: Path, value: Any) -> None:
-    partial = path.with_name(f".{path.name}.tmp")
-    partial.write_text(json.dumps(value, indent=2), encoding="utf-8")
-    partial.replace(path)
 
 
 def _read_result(job_dir: Path) -> dict[str, Any]:

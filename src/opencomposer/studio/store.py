@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from opencomposer.errors import UnknownNameError
-from opencomposer.studio.models import Base, JobEventRow, JobRow
+from opencomposer.studio.rows import Base, JobEventRow, JobRow
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_MILLISECONDS = 30_000

@@ -34,6 +34,7 @@ from types import FrameType
 from typing import Any
 
 from opencomposer.errors import OpenComposerError
+from opencomposer.files import write_atomically
 from opencomposer.training.events import Event
 
 EXIT_DONE, EXIT_FAILED, EXIT_USER_ERROR, EXIT_STOPPED = 0, 1, 2, 3
@@ -83,9 +84,7 @@ def _watch_parent(parent_pid: int) -> None:
 
 
 def _write_result(job_dir: Path, value: dict[str, Any]) -> None:
-    partial = job_dir / ".result.json.tmp"
-    partial.write_text(json.dumps(value), encoding="utf-8")
-    partial.replace(job_dir / "result.json")
+    write_atomically(job_dir / "result.json", json.dumps(value).encode("utf-8"))
 
 
 def run(job_dir: Path) -> int:

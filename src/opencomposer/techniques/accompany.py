@@ -33,8 +33,7 @@ from opencomposer.music.pianoroll import RollSpec, from_roll, to_roll
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.music.transform import melody_track
 from opencomposer.registry import ModelEntry, get_model, load_weights
-from opencomposer.techniques.base import Generation, Param, Technique, check_time_budget, validate_params
-from opencomposer.training.params import MAX_SEED
+from opencomposer.techniques.base import MAX_SEED, Generation, Param, Technique, check_time_budget, validate_params
 
 ENSEMBLES: dict[str, tuple[int, ...]] = {
     "piano": (0, 0, 0, 0),

@@ -14,16 +14,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from opencomposer.errors import LimitExceededError, ParameterError
+from opencomposer.errors import LimitExceededError, ParameterError, UnknownNameError
 from opencomposer.music.score import Score
-
-if TYPE_CHECKING:
-    from opencomposer.registry import ModelEntry
+from opencomposer.registry import ModelEntry, list_models
 
 ParamKind = Literal["int", "float", "choice", "bool"]
 ParamValue = int | float | str | bool
+MAX_SEED = 2**31 - 1
+"""The largest seed a generation or a training run takes (seeds are 0 to 2**31 - 1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,3 +237,17 @@ class Technique(ABC):
     @abstractmethod
     def _generate(self, score: Score, params: Mapping[str, object], seed: int) -> Generation:
         """The technique's own generation (see `generate`)."""
+
+
+def model_param(technique: str, default: str | None = None) -> Param:
+    """The `model` parameter of a technique: a choice among the models of that technique found now."""
+    names = tuple(entry.name for entry in list_models(technique))
+    if not names:
+        raise UnknownNameError(f"No {technique} model is installed; train one with `opencomposer train`.")
+    return Param(
+        "model",
+        "choice",
+        default if default in names else names[0],
+        f"The trained {technique} model to use; each learnt from one dataset and plays its instruments.",
+        choices=names,
+    )

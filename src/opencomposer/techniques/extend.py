@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from opencomposer.errors import ModelFileError, ParameterError
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.registry import ModelCard, ModelEntry, get_model, load_weights
-from opencomposer.techniques.base import Generation, Param, Technique, check_time_budget, validate_params
-from opencomposer.training.params import MAX_SEED
+from opencomposer.techniques.base import MAX_SEED, Generation, Param, Technique, check_time_budget, validate_params
 
 if TYPE_CHECKING:
     import symusic.core

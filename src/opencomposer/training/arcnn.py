@@ -424,7 +424,7 @@ def evaluate_harmonization(
     """Harmonize the sopranos of a dataset's held-out chorales and measure the result against Bach's own parts.
 
     Each held-out piece's soprano goes alone through the `edit` technique in harmonize mode; the result and
-    the piece itself are compared with `opencomposer.metrics.evaluate.evaluate_sets` (parallel fifths and
+    the piece itself are compared with `opencomposer.data.evaluate.evaluate_sets` (parallel fifths and
     octaves per 100 note transitions, in-scale ratio, similarity index). With `compare_with` (an
     accompany model's name, such as "bach-chorale-unet"), that GAN accompanies the same sopranos and is
     measured the same way.
@@ -435,7 +435,7 @@ def evaluate_harmonization(
         JSON-ready: the model's and the dataset's metrics, the similarity index, the GAN's when asked,
         the quality bars of issue 6 and the wall time.
     """
-    from opencomposer.metrics.evaluate import PieceSet, evaluate_sets
+    from opencomposer.data.evaluate import PieceSet, evaluate_sets
     from opencomposer.registry import get_model
     from opencomposer.techniques.accompany import Accompany
     from opencomposer.techniques.edit import Edit

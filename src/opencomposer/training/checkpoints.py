@@ -15,7 +15,6 @@ whose JSON exists is complete, so a kill at any moment leaves the previous one u
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,8 +23,10 @@ from typing import Any
 
 import torch
 from safetensors.torch import load as load_safetensors
-from safetensors.torch import save as save_safetensors
 from torch import nn
+
+from opencomposer.files import write_atomically, write_json_atomically
+from opencomposer.registry import tensors_to_bytes
 
 _NAME = re.compile(r"^step-(\d{8})\.json$")
 FORMAT_VERSION = 1
@@ -42,28 +43,6 @@ class Checkpoint:
     def tensors(self) -> dict[str, torch.Tensor]:
         """Every tensor of the checkpoint, on the CPU."""
         return load_safetensors(self.tensors_path.read_bytes())
-
-
-def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that a reader sees the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temporary.open("wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-    temporary.replace(path)
-
-
-def write_json_atomically(path: Path, value: Any) -> None:
-    """Write `value` as indented JSON to `path`, atomically."""
-    write_bytes_atomically(path, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-
-
-def tensors_to_bytes(tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None) -> bytes:
-    """Serialise tensors as safetensors (copied to contiguous CPU memory first)."""
-    plain = {name: tensor.detach().to("cpu").contiguous() for name, tensor in tensors.items()}
-    return save_safetensors(plain, metadata=dict(metadata) if metadata else None)
 
 
 def _flatten_optimizer(name: str, optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -124,7 +103,7 @@ def save_checkpoint(
     tensors.update(_rng_tensors())
     stem = f"step-{step:08d}"
     tensors_path = directory / f"{stem}.safetensors"
-    write_bytes_atomically(tensors_path, tensors_to_bytes(tensors))
+    write_atomically(tensors_path, tensors_to_bytes(tensors))
     full_state = {**state, "format": FORMAT_VERSION, "step": step, "optimizers": optimizer_meta}
     write_json_atomically(directory / f"{stem}.json", full_state)
     for old in list_checkpoints(directory)[:-keep] if keep > 0 else []:

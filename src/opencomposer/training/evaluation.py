@@ -4,7 +4,7 @@ During training (`WindowEvaluation`), every evaluation asks the objective for it
 held-out windows with the same random numbers, so successive evaluations differ only by what the model
 learnt. It measures the music metrics of the result (`opencomposer.metrics.window_metrics`, comparable
 with the dataset's reference values) and its similarity index against the held-out windows themselves
-(`opencomposer.metrics.evaluate.evaluate_sets`: 1 when the model's music is distributed like the data's),
+(`opencomposer.data.evaluate.evaluate_sets`: 1 when the model's music is distributed like the data's),
 writes the windows end to end as a MIDI file and draws them as a piano-roll PNG.
 
 After training (`evaluate_accompaniment`), the `accompany` technique accompanies the melodies of a
@@ -25,15 +25,15 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from opencomposer.data.evaluate import PieceSet, evaluate_sets
 from opencomposer.data.registry import Dataset, Piece, TrackSlot, get_dataset
 from opencomposer.data.windows import split_of
 from opencomposer.errors import EvaluationError, ModelFileError, TrainingError
+from opencomposer.files import write_json_atomically
 from opencomposer.metrics import window_metrics
-from opencomposer.metrics.evaluate import PieceSet, evaluate_sets
 from opencomposer.music.midi import write_midi
 from opencomposer.music.pianoroll import RollSpec, from_roll
 from opencomposer.registry import ModelEntry
-from opencomposer.training.checkpoints import write_json_atomically
 from opencomposer.training.events import json_ready
 from opencomposer.training.objectives import Objective
 
@@ -214,7 +214,7 @@ def evaluate_accompaniment(
 
     Each held-out piece's melody goes through the `accompany` technique alone; the result (melody plus
     generated tracks) and the piece itself (melody plus its own tracks of the same names) are compared
-    with `opencomposer.metrics.evaluate.evaluate_sets`. As a floor for harmony, every piece's melody is
+    with `opencomposer.data.evaluate.evaluate_sets`. As a floor for harmony, every piece's melody is
     also re-paired with another piece's accompaniment (a random derangement): a model that follows the
     melody must have a lower melody-to-accompaniment tonal distance than those random pairs.
 
@@ -239,7 +239,7 @@ def evaluate_accompaniment(
         JSON-ready: the model's and the dataset's headline metrics, the random pairs' tonal distance, the
         similarity index, and whether each quality bar is met.
     """
-    from opencomposer.metrics.evaluate import PieceSet, evaluate_sets
+    from opencomposer.data.evaluate import PieceSet, evaluate_sets
     from opencomposer.techniques.accompany import Accompany
 
     card = entry.card

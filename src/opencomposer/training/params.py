@@ -6,9 +6,7 @@ recommend other values (a `GanPreset.training` mapping); what the user gives win
 
 from __future__ import annotations
 
-from opencomposer.techniques.base import Param
-
-MAX_SEED = 2**31 - 1
+from opencomposer.techniques.base import MAX_SEED, Param
 
 STEPS = Param(
     "steps",

@@ -26,10 +26,10 @@ import numpy.typing as npt
 import torch
 
 from opencomposer.data.cache import cache_dir, cache_key, read_arrays, write_arrays
+from opencomposer.data.evaluate import PieceSet, evaluate_sets
 from opencomposer.data.registry import SPLITS, Dataset, Piece, get_dataset
 from opencomposer.data.windows import split_of
 from opencomposer.errors import DatasetError, ParameterError, TrainingError, UnknownNameError
-from opencomposer.metrics.evaluate import PieceSet, evaluate_sets
 from opencomposer.models import count_parameters
 from opencomposer.models.transformer import Transformer, TransformerConfig
 from opencomposer.music.io import write_score
@@ -594,7 +594,7 @@ def evaluate_continuations(
     """Continue each opening by `seconds` and measure the continuations against the real rests.
 
     Returns the similarity index of the continuations (the generated notes only) against the pieces' real
-    next `seconds` (`opencomposer.metrics.evaluate.evaluate_sets`), the longest stretch of bars that is
+    next `seconds` (`opencomposer.data.evaluate.evaluate_sets`), the longest stretch of bars that is
     empty or one bar looped (`longest_stuck_bars`) and how many continuations have one of `STUCK_BARS` or
     more, and the median tokens per second of generation.
     """

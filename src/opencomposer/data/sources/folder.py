@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -36,6 +35,7 @@ from opencomposer.data.registry import (
     skip_item,
 )
 from opencomposer.errors import DatasetError, OpenComposerError, TransformError, UnknownNameError
+from opencomposer.files import write_atomically
 from opencomposer.music.io import SCORE_SUFFIXES, read_score
 from opencomposer.music.midi import MIDI_SUFFIXES
 from opencomposer.music.score import Score
@@ -94,6 +94,13 @@ class FolderDataset(Dataset):
     def is_present(self) -> bool:
         """Whether the folder still exists."""
         return self.entry.path.is_dir()
+
+    def piece_count(self) -> int:
+        """How many files of the folder `read_score` can read (0 when the folder is gone or holds none)."""
+        try:
+            return len(self.music_files())
+        except DatasetError:
+            return 0
 
     def music_files(self) -> list[Path]:
         """The files of the folder that `read_score` can read, in sorted path order.
@@ -299,21 +306,13 @@ def remove_folder(name: str) -> FolderEntry:
 
 def _write_folders(folders: Mapping[str, FolderEntry]) -> None:
     path = folders_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "folders": {
             name: {"path": str(entry.path), "genre": entry.genre, "melody": entry.melody}
             for name, entry in sorted(folders.items())
         }
     }
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".folders-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(data, file, indent=2)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, json.dumps(data, indent=2).encode("utf-8"))
 
 
 @register_provider

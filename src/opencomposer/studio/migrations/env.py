@@ -1,7 +1,7 @@
 """Alembic's entry point for the studio's migrations.
 
 The studio runs them itself at start (`Store.migrate`, which passes its open connection in
-``config.attributes["connection"]``). To write a new revision after changing `opencomposer.studio.models`:
+``config.attributes["connection"]``). To write a new revision after changing `opencomposer.studio.rows`:
 
     alembic -c src/opencomposer/studio/migrations/alembic.ini revision --autogenerate -m "what changed"
 
@@ -15,7 +15,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from opencomposer.studio.models import Base
+from opencomposer.studio.rows import Base
 
 config = context.config
 

@@ -15,12 +15,13 @@ from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import FileResponse
 
 from opencomposer.errors import ParameterError
+from opencomposer.files import write_atomically
 from opencomposer.music.midi import midi_to_bytes, read_midi
 from opencomposer.music.score import Score
 from opencomposer.studio.audio import AUDIO_MEDIA_TYPES
 from opencomposer.studio.compose import check_length, composition_metrics, draw_piano_roll, summarize
 from opencomposer.studio.home import ID_PATTERN, AudioFormat, new_id
-from opencomposer.studio.models import CompositionRow
+from opencomposer.studio.rows import CompositionRow
 from opencomposer.studio.server.dependencies import ERRORS, UNAVAILABLE, Studio, StudioDep
 from opencomposer.studio.server.routes.melodies import (
     MIDI_MEDIA_TYPE,
@@ -50,12 +51,6 @@ def _frames_path(studio: Studio, composition_id: str) -> FilePath:
     """Where a composition's frames are kept: beside its MIDI file, named by its id."""
     midi_path = studio.home.composition_midi(composition_id)
     return midi_path.with_name(f"{composition_id}.frames.json")
-
-
-def _write_atomically(path: FilePath, data: bytes) -> None:
-    scratch = path.with_name(f".{path.name}.tmp")
-    scratch.write_bytes(data)
-    scratch.replace(path)
 
 
 def _score(studio: Studio, composition_id: str) -> tuple[CompositionRow, Score]:
@@ -88,8 +83,8 @@ def _compose(studio: Studio, request: CompositionCreate) -> CompositionPublic:
     composition_id = new_id()
     if generation.frames:
         frames = [score_notes(frame).model_dump() for frame in generation.frames]
-        _write_atomically(_frames_path(studio, composition_id), json.dumps(frames).encode())
-    _write_atomically(studio.home.composition_midi(composition_id), midi_to_bytes(generation.score))
+        write_atomically(_frames_path(studio, composition_id), json.dumps(frames).encode())
+    write_atomically(studio.home.composition_midi(composition_id), midi_to_bytes(generation.score))
     row = studio.store.add(
         CompositionRow(
             id=composition_id,

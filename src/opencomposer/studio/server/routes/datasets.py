@@ -13,7 +13,7 @@ from opencomposer.data.sources.folder import FolderDataset, new_folder_entry, re
 from opencomposer.errors import DatasetError, StateConflictError, UnknownNameError
 from opencomposer.music.io import SCORE_SUFFIXES
 from opencomposer.studio.home import new_id
-from opencomposer.studio.models import DatasetRow
+from opencomposer.studio.rows import DatasetRow
 from opencomposer.studio.sandbox import Limits, run_in_child
 from opencomposer.studio.server.dependencies import ERRORS, StudioDep
 from opencomposer.studio.server.schemas import DATASET_NAME_PATTERN, DatasetAdded, DatasetPublic, DatasetTrack
@@ -22,15 +22,6 @@ router = APIRouter(prefix="/api/datasets", tags=["datasets"], responses=ERRORS)
 
 DatasetName = Annotated[str, Path(pattern=DATASET_NAME_PATTERN, description="The dataset's name.")]
 MAX_FILES = 5000
-
-
-def _pieces(dataset: Dataset) -> int | None:
-    if isinstance(dataset, FolderDataset):
-        try:
-            return len(dataset.music_files())
-        except DatasetError:
-            return 0
-    return dataset.info.expected_pieces
 
 
 def _public(dataset: Dataset) -> DatasetPublic:
@@ -42,7 +33,7 @@ def _public(dataset: Dataset) -> DatasetPublic:
         genres=list(info.genres),
         licence=info.licence,
         upstream=info.upstream,
-        pieces=_pieces(dataset),
+        pieces=dataset.piece_count(),
         present=dataset.is_present(),
         yours=isinstance(dataset, FolderDataset),
         tracks=[DatasetTrack(name=s.name, role=s.role, program=s.program, is_drum=s.is_drum) for s in info.tracks],

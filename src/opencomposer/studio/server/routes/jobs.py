@@ -17,7 +17,7 @@ from opencomposer.errors import UnknownNameError
 from opencomposer.music.midi import read_midi
 from opencomposer.studio.home import ID_PATTERN
 from opencomposer.studio.jobs import FINAL, JobStatus
-from opencomposer.studio.models import JobRow
+from opencomposer.studio.rows import JobRow
 from opencomposer.studio.server.dependencies import ERRORS, StudioDep
 from opencomposer.studio.server.routes.melodies import score_notes
 from opencomposer.studio.server.schemas import JobCreate, JobEventPublic, JobPublic, JobResume, ScoreNotes

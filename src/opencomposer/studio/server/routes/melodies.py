@@ -11,13 +11,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Path, Response, UploadFile, status
 
 from opencomposer.errors import StateConflictError, UploadTooLargeError
+from opencomposer.files import write_atomically
 from opencomposer.music.melodies import get_melody, list_melodies
 from opencomposer.music.midi import midi_to_bytes, read_midi
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.music.transform import quantize, transpose
 from opencomposer.studio.compose import check_melody, read_upload, summarize
 from opencomposer.studio.home import ID_PATTERN, new_id
-from opencomposer.studio.models import MelodyRow
+from opencomposer.studio.rows import MelodyRow
 from opencomposer.studio.server.dependencies import ERRORS, Studio, StudioDep
 from opencomposer.studio.server.schemas import (
     MELODY_ID_PATTERN,
@@ -57,9 +58,7 @@ def save_melody(studio: Studio, score: Score, title: str, source: str, parent_id
     data = midi_to_bytes(score)
     melody_id = new_id()
     path = studio.home.melody_midi(melody_id)
-    partial = path.with_name(f".{path.name}.tmp")
-    partial.write_bytes(data)
-    partial.replace(path)
+    write_atomically(path, data)
     row = studio.store.add(
         MelodyRow(id=melody_id, title=title, source=source, parent_id=parent_id, summary=summarize(score))
     )

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from opencomposer import __version__
 from opencomposer.studio.jobs import ACTIVE, QUEUED
-from opencomposer.studio.models import JobRow
+from opencomposer.studio.rows import JobRow
 from opencomposer.studio.server.dependencies import ERRORS, StudioDep
 from opencomposer.studio.server.schemas import LimitsPublic, StatusPublic
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from opencomposer.data.registry import Piece, TrackSlot, get_dataset, recording_skips, skip_item
 from opencomposer.errors import EvaluationError, OpenComposerError, UnknownNameError
-from opencomposer.metrics import nan_mean, window_metric_values
+from opencomposer.metrics import nan_mean, track_names, window_metric_values
 from opencomposer.metrics.distribution import (
     MAX_PAIRS,
     FeatureComparison,
@@ -290,7 +290,7 @@ def _common_layout(generated: PieceSet, reference: PieceSet) -> tuple[tuple[Trac
     counts = generated_counts | {len(piece.score.tracks) for piece in reference.pieces}
     if len(counts) == 1 and counts != {0}:
         first = reference.pieces[0].score
-        names = _unique_names([track.name or f"Track {index + 1}" for index, track in enumerate(first.tracks)])
+        names = track_names(first)
         has_pitches = any(track.notes and not track.is_drum for track in first.tracks)
         melody_index = melody_track(first) if has_pitches else None
         slots = [
@@ -309,16 +309,6 @@ def _role(index: int, track: Track, melody_index: int | None) -> Role:
 
 def _keep(score: Score) -> Score:
     return score
-
-
-def _unique_names(names: list[str]) -> list[str]:
-    """The names, with a number added to repeats ("Piano", "Piano 2") so that metric keys stay distinct."""
-    seen: dict[str, int] = {}
-    unique = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        unique.append(name if seen[name] == 1 else f"{name} {seen[name]}")
-    return unique
 
 
 def _to_melody_and_accompaniment(score: Score) -> Score:

@@ -1,4 +1,4 @@
-"""`opencomposer.metrics.evaluate`: reading the two sets, the common track layout, windows and reports."""
+"""`opencomposer.data.evaluate`: reading the two sets, the common track layout, windows and reports."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot
-from opencomposer.errors import EvaluationError, UnknownNameError
-from opencomposer.metrics import evaluate as evaluation_module
-from opencomposer.metrics.evaluate import (
+from opencomposer.data import evaluate as evaluation_module
+from opencomposer.data.evaluate import (
     MELODY_ACCOMPANIMENT,
     PieceSet,
     evaluate_sets,
@@ -21,6 +19,8 @@ from opencomposer.metrics.evaluate import (
     write_figure,
     write_json,
 )
+from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot
+from opencomposer.errors import EvaluationError, UnknownNameError
 from opencomposer.music.midi import write_midi
 from opencomposer.music.score import Note, Score, Track
 
