@@ -14,9 +14,9 @@ import pytest
 
 from opencomposer.studio.server.app import create_app
 from opencomposer.studio.settings import Settings
-from opencomposer.studio.share import ENTRY_LIMITS_BYTES
+from opencomposer.studio.share import ENTRY_LIMITS_BYTES, MAX_BUNDLE_BYTES, ShareCard, render_page
 
-from .conftest import HAS_SYNTHESIZER, LOOPBACK, TestClient
+from .conftest import HAS_SYNTHESIZER, LOOPBACK, TestClient, melody_score, midi_bytes
 
 SEED = 3
 Shared = tuple[bytes, dict[str, Any], TestClient]
@@ -215,3 +215,31 @@ def test_an_entry_whose_directory_lies_about_its_size_is_refused(
     response = import_bundle(second, lying)
     assert response.status_code == 422, response.text
     assert "composition.mid cannot be unpacked" in response.json()["detail"]
+
+
+def test_a_bundle_larger_than_the_limit_is_refused(shared: Shared) -> None:
+    _, _, second = shared
+    response = import_bundle(second, b"\0" * (MAX_BUNDLE_BYTES + 1))
+    assert response.status_code == 413
+    assert "larger than 48 MiB" in response.json()["detail"]
+
+
+def test_a_composition_whose_melody_was_deleted_cannot_be_shared_and_says_why(client: TestClient) -> None:
+    upload = {"file": ("tune.mid", io.BytesIO(midi_bytes(melody_score(2))), "audio/midi")}
+    melody = client.post("/api/melodies/upload", files=upload).json()
+    made = client.post(
+        "/api/compositions", json={"technique": "accompany", "model": "tiny", "melody_id": melody["id"], "seed": 1}
+    ).json()
+    assert client.delete(f"/api/melodies/{melody['id']}").status_code == 204
+    response = client.get(f"/api/compositions/{made['id']}/share")
+    assert response.status_code == 409
+    assert "Download its MIDI instead" in response.json()["detail"]
+
+
+def test_a_title_holding_a_marker_of_the_page_stays_text(exported: tuple[bytes, dict[str, Any]]) -> None:
+    bundle, _ = exported
+    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+        card = ShareCard.model_validate_json(archive.read("card.json"))
+    page = render_page(card.model_copy(update={"title": "A __NOTES__ </script> title"}), melody_score(1), None, False)
+    assert page.count('{"tracks":[') == 1
+    assert "A __NOTES__ &lt;/script&gt; title" in page

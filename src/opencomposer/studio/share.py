@@ -25,6 +25,7 @@ import hashlib
 import html
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -265,9 +266,8 @@ def render_page(card: ShareCard, score: Score, picture_png: bytes | None, has_mp
         "__AUDIO__": audio,
         "__NOTES__": data,
     }
-    for marker, value in replacements.items():
-        template = template.replace(marker, value)
-    return template
+    # One pass, so that a marker inside a title or a parameter is left as text.
+    return re.sub("|".join(replacements), lambda found: replacements[found[0]], template)
 
 
 def build_bundle(card: ShareCard, midi: bytes, score: Score, picture_png: bytes | None, mp3: bytes | None) -> bytes:
