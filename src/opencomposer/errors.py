@@ -72,3 +72,7 @@ class StudioConfigError(OpenComposerError):
 
 class LimitExceededError(OpenComposerError):
     """A request is within every parameter's range but past one of the studio's budgets (time, length, memory)."""
+
+
+class ShareBundleError(OpenComposerError):
+    """A share bundle cannot be imported: it is not a zip archive, holds an entry it should not, or its card is bad."""

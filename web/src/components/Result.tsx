@@ -6,6 +6,7 @@ import { GM_FAMILIES, TRACK_COLOURS, secondsToTicks } from "../music";
 import { type TrackMix, player } from "../player";
 import { attempt, showError } from "../state";
 import { PianoRoll } from "./PianoRoll";
+import { ShareButton } from "./Share";
 
 const FRAME_MS = 120;
 
@@ -179,6 +180,7 @@ export function Result({ composition, score, frames, status, onUseAsInput }: Pro
         <a class="button" href={`${base}/midi`} download={downloadName(composition.title, "mid")}>
           Download MIDI
         </a>
+        <ShareButton composition={composition} />
         {status?.audio
           ? (["wav", "ogg", "mp3"] as const).map((format) => (
               <a

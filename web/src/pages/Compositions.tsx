@@ -1,6 +1,7 @@
 // Your compositions: listen, open one in the studio, rename, delete, download.
 import { useEffect, useState } from "preact/hooks";
 import { type Composition, type Status, del, downloadName, get, patch } from "../api";
+import { ImportShare, ShareButton } from "../components/Share";
 import { attempt, showNotice } from "../state";
 
 export function Compositions({
@@ -47,6 +48,7 @@ export function Compositions({
   return (
     <section class="panel" aria-labelledby="compositions-title">
       <h2 id="compositions-title">Compositions</h2>
+      <ImportShare onImported={() => void refresh()} />
       {!items.length && <p>No compositions yet: generate one in the studio; every generation is kept here.</p>}
       <table class="list">
         <thead>
@@ -115,6 +117,7 @@ export function Compositions({
                 <a class="button" href={`/api/compositions/${item.id}/midi`} download={downloadName(item.title, "mid")}>
                   MIDI
                 </a>
+                <ShareButton composition={item} />
                 <button type="button" onClick={() => void remove(item)}>
                   Delete
                 </button>

@@ -405,3 +405,19 @@ class JobEventPublic(PublicSchema):
     elapsed_seconds: float
     data: dict[str, Any]
     created_at: UtcDatetime
+
+
+class ShareImported(PublicSchema):
+    """A share bundle imported: its melody and composition stored, and what regenerating it here gave."""
+
+    melody: MelodyPublic = Field(description="The bundle's input melody, stored (source 'share').")
+    composition: CompositionPublic = Field(description="The bundle's composition, stored as it was shared.")
+    model_present: bool = Field(description="Whether this studio has a model of the card's name and technique.")
+    same_weights: bool = Field(description="Whether that model's weights file has the card's sha256.")
+    regenerated: CompositionPublic | None = Field(
+        default=None, description="The composition made again here (asked for with regenerate, when the model is here)."
+    )
+    identical: bool | None = Field(
+        default=None, description="Whether the regenerated notes are the shared ones; None when not regenerated."
+    )
+    sentence: str = Field(description="What was found, in one or two sentences.")
