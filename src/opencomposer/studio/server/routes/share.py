@@ -21,11 +21,12 @@ from opencomposer.errors import (
     StateConflictError,
     UnknownNameError,
 )
+from opencomposer.files import write_atomically
 from opencomposer.music.midi import midi_to_bytes, read_midi
 from opencomposer.music.score import Score
 from opencomposer.studio.compose import check_length, draw_piano_roll, find_model, read_upload, summarize
 from opencomposer.studio.home import new_id
-from opencomposer.studio.models import CompositionRow, utc_now
+from opencomposer.studio.rows import CompositionRow, utc_now
 from opencomposer.studio.server.dependencies import ERRORS, Studio, StudioDep
 from opencomposer.studio.server.routes import compositions
 from opencomposer.studio.server.routes.compositions import CompositionId
@@ -45,7 +46,6 @@ from opencomposer.studio.share import (
     same_notes,
     to_shared_score,
 )
-from opencomposer.training.checkpoints import write_bytes_atomically
 
 router = APIRouter(tags=["shares"], responses=ERRORS)
 
@@ -189,7 +189,7 @@ def _store(studio: Studio, bundle: Bundle) -> tuple[MelodyPublic, CompositionPub
     )
     melody = save_melody(studio, from_shared_score(card.melody.score), card.melody.title, "share")
     composition_id = new_id()
-    write_bytes_atomically(studio.home.composition_midi(composition_id), midi_to_bytes(score))
+    write_atomically(studio.home.composition_midi(composition_id), midi_to_bytes(score))
     row = studio.store.add(
         CompositionRow(
             id=composition_id,
