@@ -88,7 +88,31 @@ def _write_result(job_dir: Path, value: dict[str, Any]) -> None:
 
 
 def run(job_dir: Path) -> int:
-    """Train the job described in `job_dir`; returns the process's exit status."""
+    """Train the job described in `job_dir`; returns the process's exit status.
+
+    A stop raises at most one KeyboardInterrupt (`_interrupt` marks it raised first). When it lands while an
+    outcome is being handled (a failure a moment before the stop), it is caught here: the outcome already
+    written stands, else the job is stopped.
+    """
+    try:
+        return _run(job_dir)
+    except KeyboardInterrupt:
+        status = _read_status(job_dir)
+        if status is None:
+            _write_result(job_dir, {"status": "stopped"})
+            return EXIT_STOPPED
+        return {"done": EXIT_DONE, "stopped": EXIT_STOPPED}.get(status, EXIT_USER_ERROR)
+
+
+def _read_status(job_dir: Path) -> str | None:
+    try:
+        status = json.loads((job_dir / "result.json").read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError):
+        return None
+    return status if isinstance(status, str) else None
+
+
+def _run(job_dir: Path) -> int:
     try:
         # Inside the try: a stop that lands the moment the handler is set is caught below, not a traceback.
         signal.signal(signal.SIGTERM, _interrupt)
