@@ -258,3 +258,31 @@ export interface TrainableArchitecture extends Architecture {
   hyperparameters: ParamValues;
   presets: PresetPublic[];
 }
+
+export interface Challenge {
+  id: string;
+  title: string;
+  task: string;
+  inputs: string;
+  techniques: string[];
+  scoring: string;
+  /** The models an attempt may name (empty: train one first). */
+  models: string[];
+  /** The genres an attempt may pick (empty: the challenge takes none). */
+  genres: string[];
+  /** Parameters the challenge sets itself (not shown in the form). */
+  fixed_params: ParamValues;
+}
+
+export interface ChallengeAttempt {
+  id: string;
+  challenge_id: string;
+  model: string;
+  params: ParamValues;
+  seed: number;
+  genre: string | null;
+  score: number;
+  breakdown: Record<string, number | string | boolean | null>;
+  composition_ids: string[];
+  created_at: string;
+}

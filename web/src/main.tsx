@@ -7,6 +7,7 @@ import { Compositions } from "./pages/Compositions";
 import { Models } from "./pages/Models";
 import { Studio, type StudioQuery } from "./pages/Studio";
 import { Training } from "./pages/Training";
+import { Challenges } from "./pages/Challenges";
 import { player } from "./player";
 import { attempt, clearMessage, useMessage } from "./state";
 import "./style.css";
@@ -16,6 +17,7 @@ const PAGES = [
   { path: "compositions", title: "Compositions" },
   { path: "models", title: "Models" },
   { path: "training", title: "Training" },
+  { path: "challenges", title: "Challenges" },
 ] as const;
 
 // The status line (jobs running and queued) is asked for again this often while the page is in view.
@@ -146,6 +148,9 @@ function App() {
         )}
         {route.page === "models" && <Models onUse={use} onReady={ready} />}
         {route.page === "training" && <Training onUse={use} onReady={ready} />}
+        {route.page === "challenges" && (
+          <Challenges onOpen={(id) => navigate("studio", { composition: id })} onReady={ready} />
+        )}
       </main>
     </>
   );

@@ -117,3 +117,22 @@ class DatasetRow(Base):
     folder_id: Mapped[str] = mapped_column(String(32))
     files: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class AttemptRow(Base):
+    """One attempt at a challenge: what the user chose, the score the server computed and what it made."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (Index("ix_attempts_challenge_score", "challenge_id", "score"),)
+    label: ClassVar[str] = "challenge attempt"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    challenge_id: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]]
+    seed: Mapped[int] = mapped_column(BigInteger)
+    genre: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)
+    breakdown: Mapped[dict[str, Any]]
+    composition_ids: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -36,6 +36,7 @@ from opencomposer.studio.compose import Composer
 from opencomposer.studio.home import Home
 from opencomposer.studio.jobs import JobManager
 from opencomposer.studio.server.dependencies import Studio
+from opencomposer.studio.server.routes import challenges as challenges_routes
 from opencomposer.studio.server.routes import (
     compositions,
     datasets,
@@ -118,6 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.studio = studio
     for module in (melodies, compositions, share, techniques, models, datasets, jobs, training, status):
         app.include_router(module.router, max_body_size=settings.max_request_bytes)
+    app.include_router(challenges_routes.router, max_body_size=settings.max_request_bytes)
     app.add_exception_handler(OpenComposerError, _user_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)

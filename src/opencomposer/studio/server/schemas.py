@@ -421,3 +421,43 @@ class ShareImported(PublicSchema):
         default=None, description="Whether the regenerated notes are the shared ones; None when not regenerated."
     )
     sentence: str = Field(description="What was found, in one or two sentences.")
+
+
+class ChallengePublic(PublicSchema):
+    """A challenge: its task, inputs, the techniques it takes, its scoring rule and the models you may name."""
+
+    id: str
+    title: str
+    task: str
+    inputs: str
+    techniques: list[str]
+    scoring: str
+    models: list[str] = Field(description="The models an attempt may name (empty: train one first).")
+    genres: list[str] = Field(description="The genres an attempt may pick (empty: the challenge takes none).")
+    fixed_params: dict[str, Any] = Field(description="Parameters the challenge sets itself.")
+
+
+class AttemptCreate(Schema):
+    """An attempt at a challenge: a model, its parameters and a seed. The server computes the score."""
+
+    model: Annotated[str, StringConstraints(pattern=MODEL_NAME_PATTERN)]
+    params: Params = Field(default_factory=dict, description="The technique's parameters (see GET /api/techniques).")
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Every attempt is reproducible from its seed.")
+    genre: Annotated[str, StringConstraints(pattern=DATASET_NAME_PATTERN)] | None = Field(
+        default=None, description="For a challenge that takes a genre: the dataset to sound like."
+    )
+
+
+class AttemptPublic(PublicSchema):
+    """An attempt on a challenge's leaderboard: what was chosen, its score and the compositions it made."""
+
+    id: str
+    challenge_id: str
+    model: str
+    params: dict[str, Any]
+    seed: int
+    genre: str | None
+    score: float
+    breakdown: dict[str, Any]
+    composition_ids: list[str]
+    created_at: UtcDatetime

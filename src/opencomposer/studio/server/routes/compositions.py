@@ -61,10 +61,12 @@ def _score(studio: Studio, composition_id: str) -> tuple[CompositionRow, Score]:
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create(studio: StudioDep, request: CompositionCreate) -> CompositionPublic:
     """Run a technique with a model on a melody and save the result (without a seed, a random one is saved)."""
-    return await studio.composer.run(partial(_compose, studio, request))
+    return await studio.composer.run(partial(compose_and_save, studio, request))
 
 
-def _compose(studio: Studio, request: CompositionCreate) -> CompositionPublic:
+def compose_and_save(studio: Studio, request: CompositionCreate) -> CompositionPublic:
+    """Run a technique as `request` asks and save the composition (in the calling thread: run it in the
+    composer's pool)."""
     if request.composition_id is not None:
         derived = melody_from_composition(studio, request.composition_id, request.tracks)
         score, melody = load_melody(studio, derived.id)
