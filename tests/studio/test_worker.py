@@ -74,7 +74,7 @@ def test_a_stop_that_lands_while_a_failure_is_handled_ends_the_job_stopped(
         real_write(job_dir, value)
 
     monkeypatch.setattr(worker, "_write_result", write_after_a_stop)
-    spec = {
+    spec: dict[str, Any] = {
         "job_id": "0" * 32,
         "architecture": "unet",
         "dataset": "x",
