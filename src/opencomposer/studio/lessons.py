@@ -124,8 +124,10 @@ LESSONS: tuple[Lesson, ...] = (
             ),
             Step(
                 "The noise",
-                "The noise is the generator's other input: a new seed is new noise, so a new accompaniment in "
-                "the same style. The same melody and threshold, two seeds:",
+                "The noise is the generator's other input: a new seed is new noise, so another accompaniment in "
+                "the same style. How much changes depends on the model: this one learnt to lean mostly on the "
+                "melody, so a new seed moves some notes rather than the whole part. The same melody and "
+                "threshold, two seeds:",
                 "gan-seeds",
             ),
         ),
