@@ -620,16 +620,18 @@ export function Learn({ onReady }: { onReady: () => void }) {
       <section aria-labelledby="learn-title">
         <h2 id="learn-title">Learn</h2>
         <p>Each lesson runs on the shipped models, with the melody you pick here.</p>
-        <label>
-          Melody{" "}
-          <select value={melodyId} onChange={(e) => setMelodyId(e.currentTarget.value)}>
-            {melodies.map((melody) => (
-              <option key={melody.id} value={melody.id}>
-                {melody.title}
-              </option>
-            ))}
-          </select>
-        </label>
+        <p>
+          <label>
+            Melody{" "}
+            <select value={melodyId} onChange={(e) => setMelodyId(e.currentTarget.value)}>
+              {melodies.map((melody) => (
+                <option key={melody.id} value={melody.id}>
+                  {melody.title}
+                </option>
+              ))}
+            </select>
+          </label>
+        </p>
         <div class="cards">
           {lessons.map((lesson) => (
             <article key={lesson.name} class="card lesson-card" data-lesson={lesson.name}>
