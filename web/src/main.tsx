@@ -1,9 +1,10 @@
-// The studio's pages behind a hash router (#/studio, #/compositions, #/models, #/training), the status line and
+// The studio's pages behind a hash router (#/studio, #/compositions, #/models, #/training, #/learn), the status line and
 // the message line.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { type Status, get } from "./api";
 import { Compositions } from "./pages/Compositions";
+import { Learn } from "./pages/Learn";
 import { Models } from "./pages/Models";
 import { Studio, type StudioQuery } from "./pages/Studio";
 import { Training } from "./pages/Training";
@@ -18,6 +19,7 @@ const PAGES = [
   { path: "models", title: "Models" },
   { path: "training", title: "Training" },
   { path: "challenges", title: "Challenges" },
+  { path: "learn", title: "Learn" },
 ] as const;
 
 // The status line (jobs running and queued) is asked for again this often while the page is in view.
@@ -151,6 +153,7 @@ function App() {
         {route.page === "challenges" && (
           <Challenges onOpen={(id) => navigate("studio", { composition: id })} onReady={ready} />
         )}
+        {route.page === "learn" && <Learn onReady={ready} />}
       </main>
     </>
   );

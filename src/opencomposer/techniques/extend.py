@@ -276,6 +276,20 @@ class Extend(Technique):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.torch = torch
+        banned = [model.config.pad_id, *(tokenizer.vocab.get(name, -1) for name in ("BOS_None", "EOS_None"))]
+        self.never = torch.zeros(model.config.vocab_size)  # added to the logits: -inf for the banned tokens
+        self.never[[token for token in banned if token >= 0]] = -math.inf
+
+    def next_token_probabilities(
+        self, logits: torch.Tensor, *, sampling: str, top_k: int, top_p: float, temperature: float
+    ) -> torch.Tensor:
+        """The probabilities (vocab,) the next token is drawn from, given the model's `logits` (vocab,).
+
+        The logits are divided by the temperature, the tokens that never belong in music (padding, begin,
+        end) are ruled out, and `filter_logits` keeps those that `sampling` allows.
+        """
+        last = filter_logits(logits.float() / temperature + self.never, sampling, top_k, top_p)
+        return self.torch.softmax(last, dim=-1)
 
     @classmethod
     def from_model(cls, name: str) -> Extend:
@@ -363,9 +377,6 @@ class Extend(Technique):
         bars_left = stop_token_ticks / (TOKEN_BEATS_PER_BAR * TOKEN_TICKS_PER_BEAT) + 2
         max_tokens = int(bars_left * 512)
         generator = torch.Generator().manual_seed(seed)
-        banned = [self.model.config.pad_id, *(self.tokenizer.vocab.get(name, -1) for name in ("BOS_None", "EOS_None"))]
-        never = torch.zeros(self.model.config.vocab_size)  # added to the logits: -inf for the banned tokens
-        never[[token for token in banned if token >= 0]] = -math.inf
         generated: list[int] = []
         window = self.model.config.context_tokens
         with torch.inference_mode():
@@ -374,8 +385,10 @@ class Extend(Technique):
             logits = self.model(torch.tensor([recent_tokens(ids, bar_id, window)]), cache=cache)[0][0, -1]
             while clock.ticks < stop_token_ticks and len(generated) < max_tokens:
                 check_time_budget()
-                last = filter_logits(logits.float() / temperature + never, sampling, top_k, top_p)
-                token = draw(torch.softmax(last, dim=-1), generator)
+                probabilities = self.next_token_probabilities(
+                    logits, sampling=sampling, top_k=top_k, top_p=top_p, temperature=temperature
+                )
+                token = draw(probabilities, generator)
                 generated.append(token)
                 clock.read(token)
                 if cache.length >= CONTEXT_REFRESH * window:

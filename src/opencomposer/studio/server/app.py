@@ -41,6 +41,7 @@ from opencomposer.studio.server.routes import (
     compositions,
     datasets,
     jobs,
+    lessons,
     melodies,
     models,
     share,
@@ -117,7 +118,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.studio = studio
-    for module in (melodies, compositions, share, techniques, models, datasets, jobs, training, status):
+    for module in (melodies, compositions, share, techniques, models, datasets, jobs, training, status, lessons):
         app.include_router(module.router, max_body_size=settings.max_request_bytes)
     app.include_router(challenges_routes.router, max_body_size=settings.max_request_bytes)
     app.add_exception_handler(OpenComposerError, _user_error)
