@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from opencomposer.cli.generate import read_melody
-from opencomposer.cli.params import command_line, given_values, param_option, param_options, run_options
-from opencomposer.techniques.base import Param
+from opencomposer.cli.params import command_line, generation_options, given_values, param_options, run_options
+from opencomposer.techniques.base import SEED, Param
 from opencomposer.techniques.edit import (
     CREATIVE_RISK,
     INPAINT_BARS,
@@ -25,7 +25,6 @@ from opencomposer.techniques.edit import (
     MAX_ADD,
     MAX_REMOVE,
     PARALLELS,
-    SEED,
     START_BAR,
     VOICES,
 )
@@ -112,21 +111,11 @@ def _edit_command(mode: str, params: Sequence[Param], summary: str) -> click.Com
         )
 
     decorators: list[Callable[[Any], Any]] = [
-        click.option(
-            "--model",
-            default=DEFAULT_EDIT_MODEL,
-            show_default=True,
-            help="An edit model's name (see `opencomposer models list`) or the path of a model's .json card.",
-        ),
-        click.option(
-            "--melody",
-            required=True,
-            help="A sample melody's name (see `opencomposer melodies list`) or a MIDI or MusicXML file: a melody "
+        generation_options(
+            "edit",
+            DEFAULT_EDIT_MODEL,
+            "A sample melody's name (see `opencomposer melodies list`) or a MIDI or MusicXML file: a melody "
             "or a score of up to four voices.",
-        ),
-        param_option(SEED),
-        click.option(
-            "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The MIDI file to write."
         ),
         param_options(params),
     ]

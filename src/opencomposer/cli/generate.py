@@ -11,9 +11,10 @@ from typing import Any
 import click
 from rich.console import Console
 
-from opencomposer.cli.params import given_values, param_option, param_options
+from opencomposer.cli.params import generation_options, given_values, param_options
 from opencomposer.music.score import Score
-from opencomposer.techniques.accompany import SEED, Accompany
+from opencomposer.techniques.accompany import Accompany
+from opencomposer.techniques.base import SEED
 
 DEFAULT_ACCOMPANY_MODEL = "bach-chorale-unet"
 
@@ -35,19 +36,11 @@ def read_melody(melody: str) -> Score:
 
 
 @generate.command("accompany")
-@click.option(
-    "--model",
-    default=DEFAULT_ACCOMPANY_MODEL,
-    show_default=True,
-    help="An accompany model's name (see `opencomposer models list`) or the path of a model's .json card.",
+@generation_options(
+    "accompany",
+    DEFAULT_ACCOMPANY_MODEL,
+    "A sample melody's name (see `opencomposer melodies list`, for example twinkle) or a MIDI or MusicXML file.",
 )
-@click.option(
-    "--melody",
-    required=True,
-    help="A sample melody's name (see `opencomposer melodies list`, for example twinkle) or a MIDI or MusicXML file.",
-)
-@param_option(SEED)
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The MIDI file to write.")
 @param_options(Accompany.params)
 def accompany(model: str, melody: str, seed: int | None, out: Path, **params: Any) -> None:
     """Add accompaniment tracks to a melody with a GAN model; the melody is kept exactly as given."""

@@ -17,7 +17,7 @@ import click
 from click.core import ParameterSource
 
 from opencomposer.errors import ParameterError
-from opencomposer.techniques.base import Param, ParamValue
+from opencomposer.techniques.base import SEED, Param, ParamValue
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -150,6 +150,34 @@ def run_options(generate_command: str) -> Callable[[F], F]:
             show_default=True,
             help=f"Also add the trained model to your models, so `opencomposer {generate_command} --model NAME` "
             "finds it.",
+        ),
+    )
+
+    def decorate(function: F) -> F:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+def generation_options(verb: str, default_model: str, melody_help: str) -> Callable[[F], F]:
+    """The options every `opencomposer generate ...` command has: --model, --melody, --seed, --out.
+
+    `verb` names the technique its models serve (``accompany``), for the help of --model; `melody_help`
+    says what the input may be.
+    """
+    options = (
+        click.option(
+            "--model",
+            default=default_model,
+            show_default=True,
+            help=f"An {verb} model's name (see `opencomposer models list`) or the path of a model's .json card.",
+        ),
+        click.option("--melody", required=True, help=melody_help),
+        param_option(SEED),
+        click.option(
+            "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The MIDI file to write."
         ),
     )
 

@@ -13,8 +13,9 @@ import click
 from rich.console import Console
 
 from opencomposer.cli.generate import read_melody
-from opencomposer.cli.params import command_line, given_values, param_option, param_options, run_options
-from opencomposer.techniques.extend import SEED, TRANSFORMER_TRAINING_PARAMS, Extend
+from opencomposer.cli.params import command_line, generation_options, given_values, param_options, run_options
+from opencomposer.techniques.base import SEED
+from opencomposer.techniques.extend import TRANSFORMER_TRAINING_PARAMS, Extend
 from opencomposer.training.params import TRAINING_PARAMS
 
 DEFAULT_EXTEND_MODEL = "classical-transformer"
@@ -87,19 +88,11 @@ def transformer(
 
 
 @click.command("extend")
-@click.option(
-    "--model",
-    default=DEFAULT_EXTEND_MODEL,
-    show_default=True,
-    help="An extend model's name (see `opencomposer models list`) or the path of a model's .json card.",
+@generation_options(
+    "extend",
+    DEFAULT_EXTEND_MODEL,
+    "The score to continue: a sample melody's name (see `opencomposer melodies list`) or a MIDI or MusicXML file.",
 )
-@click.option(
-    "--melody",
-    required=True,
-    help="The score to continue: a sample melody's name (see `opencomposer melodies list`) or a MIDI or MusicXML file.",
-)
-@param_option(SEED)
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The MIDI file to write.")
 @param_options(Extend.params)
 def extend(model: str, melody: str, seed: int | None, out: Path, **params: Any) -> None:
     """Continue a score with a Transformer model; the input is kept exactly and every track plays on."""

@@ -33,7 +33,7 @@ from opencomposer.music.pianoroll import RollSpec, from_roll, to_roll
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.music.transform import melody_track
 from opencomposer.registry import ModelEntry, get_model, load_weights
-from opencomposer.techniques.base import MAX_SEED, Generation, Param, Technique, check_time_budget, validate_params
+from opencomposer.techniques.base import SEED, Generation, Param, Technique, check_time_budget, validate_params
 
 ENSEMBLES: dict[str, tuple[int, ...]] = {
     "piano": (0, 0, 0, 0),
@@ -49,14 +49,6 @@ ENSEMBLES: dict[str, tuple[int, ...]] = {
 
 SHORTEST_NOTE_BEATS = {"16th": 0.25, "8th": 0.5, "quarter": 1.0}
 
-SEED = Param(
-    "seed",
-    "int",
-    0,
-    "Seed of the random choices; the same seed, model, settings and melody give the same accompaniment.",
-    minimum=0,
-    maximum=MAX_SEED,
-)
 BARS = Param(
     "bars",
     "int",

@@ -196,6 +196,17 @@ def torch_threads(threads: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
+SEED = Param(
+    "seed",
+    "int",
+    0,
+    "Seed of the random choices; the same seed, model, settings and input give the same result.",
+    minimum=0,
+    maximum=MAX_SEED,
+)
+"""The seed of a generation, declared once for every technique (a training run's is in `training.params`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Generation:
     """What a technique returns.

@@ -40,7 +40,7 @@ from opencomposer.music.pianoroll import RollSpec, to_roll
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.music.transform import melody_track
 from opencomposer.registry import ModelEntry, get_model, load_weights
-from opencomposer.techniques.base import MAX_SEED, Generation, Param, Technique, check_time_budget, validate_params
+from opencomposer.techniques.base import SEED, Generation, Param, Technique, check_time_budget, validate_params
 
 if TYPE_CHECKING:
     import torch
@@ -62,14 +62,6 @@ VOICE_CHOICES: dict[str, tuple[int, ...]] = {
 }
 """Voices (0 = soprano) that inpainting regenerates, by choice."""
 
-SEED = Param(
-    "seed",
-    "int",
-    0,
-    "Seed of the random choices; the same seed, model, settings and score give the same result.",
-    minimum=0,
-    maximum=MAX_SEED,
-)
 MODE = Param(
     "mode",
     "choice",

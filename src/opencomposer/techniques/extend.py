@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from opencomposer.errors import ModelFileError, ParameterError
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.registry import ModelCard, ModelEntry, get_model, load_weights
-from opencomposer.techniques.base import MAX_SEED, Generation, Param, Technique, check_time_budget, validate_params
+from opencomposer.techniques.base import SEED, Generation, Param, Technique, check_time_budget, validate_params
 
 if TYPE_CHECKING:
     import symusic.core
@@ -63,14 +63,6 @@ CONTEXT_REFRESH = 1.5
 
 SAMPLINGS = ("top-k", "nucleus", "temperature")
 
-SEED = Param(
-    "seed",
-    "int",
-    0,
-    "Seed of the random choices; the same seed, model, settings and score give the same continuation.",
-    minimum=0,
-    maximum=MAX_SEED,
-)
 SAMPLING = Param(
     "sampling",
     "choice",

@@ -15,20 +15,17 @@ accompaniment GAN on the same melodies).
 
 from __future__ import annotations
 
-import datetime
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import torch
 
 from opencomposer.data.loader import make_loader
 from opencomposer.data.registry import Dataset, Piece, TrackSlot, get_dataset
-from opencomposer.data.windows import PreparedDataset, WindowSpec, prepare
+from opencomposer.data.windows import WindowSpec, prepare
 from opencomposer.errors import DatasetError, ParameterError, TrainingError, UnknownNameError
 from opencomposer.models import count_parameters
 from opencomposer.models.arcnn import (
@@ -41,15 +38,24 @@ from opencomposer.models.arcnn import (
 )
 from opencomposer.music.pianoroll import RollSpec, to_roll
 from opencomposer.music.score import Score
-from opencomposer.registry import ModelCard, ModelEntry, check_model_name, save_model
+from opencomposer.registry import ModelEntry
 from opencomposer.techniques.base import ParamValue, validate_params
 from opencomposer.training.architectures import Architecture, PresetInfo
-from opencomposer.training.evaluation import HEADLINE_METRICS, WindowEvaluation, held_out_pieces
-from opencomposer.training.events import JsonLinesSink, Sink
-from opencomposer.training.hardware import hardware_description
+from opencomposer.training.evaluation import HEADLINE_METRICS, held_out_pieces
+from opencomposer.training.events import Sink
+from opencomposer.training.objectives import Objective
 from opencomposer.training.objectives.masked import MaskedCells
-from opencomposer.training.params import SCHEDULE_PARAMS, TRAINING_PARAMS
-from opencomposer.training.trainer import Trainer, TrainerConfig, TrainResult, steps_for_epochs
+from opencomposer.training.params import TRAINING_PARAMS
+from opencomposer.training.road import (
+    CardParts,
+    Recipe,
+    Trained,
+    TrainingData,
+    run_training,
+    window_evaluation,
+    window_json,
+)
+from opencomposer.training.trainer import BatchSource, Evaluator, TrainResult
 
 ARCNN_PARAMS = TRAINING_PARAMS
 """The hyperparameters of an AR-CNN run (the shared ones: the objective has no others)."""
@@ -144,14 +150,89 @@ def default_preset(dataset: str) -> ArcnnPreset:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class TrainedArcnn:
-    """What `train_arcnn` leaves: the model written into the run folder, the installed copy, and the run."""
+class ArcnnRecipe(Recipe):
+    """The AR-CNN's part of a run: windows of voices, one `Arcnn` under the orderless-NADE objective."""
 
-    model: ModelEntry
-    installed: ModelEntry | None
-    result: TrainResult
-    prepared: PreparedDataset
+    technique = "edit"
+    architecture = "arcnn"
+    params = ARCNN_PARAMS
+
+    def __init__(self, preset: ArcnnPreset, dataset: Dataset | str | None) -> None:
+        self.spec = preset
+        self.dataset = dataset
+        self.preset = preset.name
+        self.training = preset.training
+
+    def prepare(self, values: Mapping[str, ParamValue], workers: int | None) -> TrainingData:
+        """Cut the dataset into windows; checks that they hold the network's voices and pitches."""
+        preset = self.spec
+        self.source = self.dataset if isinstance(self.dataset, Dataset) else get_dataset(self.dataset or preset.dataset)
+        self.prepared = prepare(self.source, preset.window, workers=workers)
+        slots = self.prepared.tracks
+        if len(slots) != preset.model.voices or preset.window.roll.n_pitches != preset.model.pitches:
+            raise TrainingError(
+                f"The preset {preset.name!r} learns {preset.model.voices} voices over {preset.model.pitches} pitches "
+                f"but the windows of {self.prepared.name!r} hold {len(slots)} tracks over "
+                f"{preset.window.roll.n_pitches}; choose another preset."
+            )
+        return TrainingData(self.prepared.name, len(self.prepared.windows["train"]))
+
+    def build(self, values: Mapping[str, ParamValue], steps_for: Callable[[int], int]) -> Objective:
+        """The network and its masked-cells objective (whose learning rate decays over the run's steps)."""
+        self.model = Arcnn(self.spec.model)
+        total_steps = steps_for(MaskedCells.batches_per_step)
+        return MaskedCells(self.model, learning_rate=float(values["learning_rate"]), total_steps=total_steps)
+
+    def run_info(self) -> dict[str, Any]:
+        """The network's sizes, the dataset and its windows."""
+        return {
+            "model": asdict(self.spec.model),
+            "dataset": self.prepared.name,
+            "window": window_json(self.spec.window),
+        }
+
+    def batches(self, batch_size: int, seed: int) -> BatchSource:
+        """Shuffled training windows, a new order each epoch."""
+        prepared = self.prepared
+        return lambda epoch: make_loader(prepared, "train", batch_size, True, seed * 100_003 + epoch, drop_last=True)
+
+    def evaluator(self, eval_dir: Path, seed: int) -> Evaluator:
+        """Held-out sopranos harmonized by Gibbs sampling, measured against the data's own parts."""
+        return window_evaluation(self.prepared, self.spec.window, EVAL_WINDOWS, eval_dir, seed, self.spec.tempo)
+
+    def card(self, name: str, result: TrainResult) -> CardParts:
+        """The voices (as string-quartet instruments), the last loss and the last evaluation's headline metrics."""
+        preset, prepared = self.spec, self.prepared
+        slots = prepared.tracks
+        last = result.last_eval.get("metrics", {})
+        return CardParts(
+            config=asdict(preset.model),
+            description=preset.description,
+            dataset=prepared.name,
+            roll=asdict(preset.window.roll),
+            bars=preset.window.bars,
+            tracks=[_track_json(slot, index) for index, slot in enumerate(slots)],
+            melody_index=prepared.melody_index or 0,
+            generated_tracks=list(range(len(slots))),
+            training={
+                "windows_per_second": round(result.windows_per_second, 1),
+                "windows": {split: len(array) for split, array in prepared.windows.items()},
+                "window": window_json(preset.window),
+                "parameters": count_parameters(self.model),
+            },
+            metrics={
+                "final_eval": {
+                    "loss": result.last_losses.get("loss"),
+                    **{key: last.get(key) for key in HEADLINE_METRICS if key in last},
+                },
+                "reference": {key: prepared.reference[key] for key in HEADLINE_METRICS if key in prepared.reference},
+            },
+            licence=f"Weights trained on {self.source.info.title}: {self.source.info.licence}",
+        )
+
+    def weights(self) -> dict[str, torch.Tensor]:
+        """The network's."""
+        return dict(self.model.state_dict())
 
 
 def train_arcnn(
@@ -166,170 +247,28 @@ def train_arcnn(
     command: str = "",
     install: bool = True,
     workers: int | None = None,
-) -> TrainedArcnn:
-    """Train an AR-CNN from a preset and save the model.
+) -> Trained:
+    """Train an AR-CNN from a preset (see `PRESETS`, `default_preset`) and save the model.
 
-    Parameters
-    ----------
-    preset
-        What to train (see `PRESETS`, `default_preset`).
-    out_dir
-        The run's folder; a run found there (same settings) is resumed.
-    name
-        The model's name.
-    hyperparameters
-        Values for `ARCNN_PARAMS`, over the preset's recommendations and the declared defaults.
-    dataset
-        The dataset (or its name), instead of the preset's.
-    sinks
-        Receivers of the training events, besides ``events.jsonl`` in `out_dir`.
-    device
-        "auto", "cpu", "cuda" or "cuda:N".
-    command
-        The command line that started the run, for the card.
-    install
-        Also save the model into the user's models folder (`opencomposer.registry.models_dir`).
-    workers
-        Processes preparing the windows when they are not cached yet (default: one per CPU core).
-
-    Raises
-    ------
-    ParameterError
-        For an unknown or out-of-range hyperparameter.
-    DatasetError, TrainingError
-        When the data does not fit the preset, or the folder holds another run.
+    `hyperparameters` are values for `ARCNN_PARAMS`; `dataset` (or its name) replaces the preset's; the
+    other arguments, and the errors, are those of `opencomposer.training.road.run_training`.
     """
-    check_model_name(name, new_user_model=install)
-    values = validate_params(ARCNN_PARAMS, {**preset.training, **(hyperparameters or {})})
-    source = get_dataset(dataset or preset.dataset) if not isinstance(dataset, Dataset) else dataset
-    prepared = prepare(source, preset.window, workers=workers)
-    slots = prepared.tracks
-    if len(slots) != preset.model.voices or preset.window.roll.n_pitches != preset.model.pitches:
-        raise TrainingError(
-            f"The preset {preset.name!r} learns {preset.model.voices} voices over {preset.model.pitches} pitches "
-            f"but the windows of {prepared.name!r} hold {len(slots)} tracks over {preset.window.roll.n_pitches}; "
-            "choose another preset."
-        )
-    batch_size, seed = int(values["batch_size"]), int(values["seed"])
-    train_windows = prepared.windows["train"]
-    if len(train_windows) < batch_size:
-        raise TrainingError(
-            f"The training split of {prepared.name!r} holds {len(train_windows)} windows, fewer than one batch of "
-            f"{batch_size}; lower --batch-size."
-        )
-    torch.manual_seed(seed)  # the network's initial weights
-    model = Arcnn(preset.model)
-    out = Path(out_dir)
-    world_size = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
-    epochs = int(values["epochs"])
-    steps = (
-        steps_for_epochs(epochs, len(train_windows) // batch_size, MaskedCells.batches_per_step, world_size)
-        if epochs
-        else int(values["steps"])
-    )
-    objective = MaskedCells(model, learning_rate=float(values["learning_rate"]), total_steps=steps)
-    run_info = {
-        "preset": preset.name,
-        "architecture": "arcnn",
-        "model": asdict(preset.model),
-        "dataset": prepared.name,
-        "window": _window_json(preset.window),
-        "hyperparameters": {key: value for key, value in values.items() if key not in SCHEDULE_PARAMS},
-    }
-    evaluator = WindowEvaluation(
-        _evaluation_windows(prepared),
-        preset.window.roll,
-        slots,
-        preset.window.steps_per_bar,
-        out / "eval",
-        seed=seed,
-        tempo=preset.tempo,
-        reference=prepared.reference,
-    )
-    trainer = Trainer(
-        objective,
-        lambda epoch: make_loader(prepared, "train", batch_size, True, seed * 100_003 + epoch, drop_last=True),
-        TrainerConfig(
-            steps=steps,
-            eval_every=int(values["eval_every"]),
-            checkpoint_every=int(values["checkpoint_every"]),
-            log_every=max(1, min(10, steps // 100)),
-            seed=seed,
-            device=device,
-            max_seconds=60.0 * float(values["max_minutes"]),
-        ),
-        out,
-        sinks=[JsonLinesSink(out / "events.jsonl"), *sinks],
-        evaluator=evaluator,
-        run_info=run_info,
-    )
-    result = trainer.run()
-    card = ModelCard(
+    return run_training(
+        ArcnnRecipe(preset, dataset),
+        out_dir,
         name=name,
-        technique="edit",
-        architecture="arcnn",
-        config=asdict(preset.model),
-        title=name,
-        description=preset.description,
-        dataset=prepared.name,
-        roll=asdict(preset.window.roll),
-        bars=preset.window.bars,
-        tracks=[_track_json(slot, index) for index, slot in enumerate(slots)],
-        melody_index=prepared.melody_index or 0,
-        generated_tracks=list(range(len(slots))),
-        training={
-            "command": command,
-            "preset": preset.name,
-            "hyperparameters": values,
-            "steps": result.steps,
-            "wall_seconds": round(result.elapsed_seconds, 1),
-            "windows_per_second": round(result.windows_per_second, 1),
-            "windows": {split: len(array) for split, array in prepared.windows.items()},
-            "window": _window_json(preset.window),
-            "parameters": count_parameters(model),
-            "hardware": hardware_description(device),
-            "world_size": world_size,
-            "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        },
-        metrics={
-            "final_eval": {
-                "loss": result.last_losses.get("loss"),
-                **{
-                    key: result.last_eval.get("metrics", {}).get(key)
-                    for key in HEADLINE_METRICS
-                    if key in result.last_eval.get("metrics", {})
-                },
-            },
-            "reference": {key: prepared.reference[key] for key in HEADLINE_METRICS if key in prepared.reference},
-        },
-        licence=f"Weights trained on {source.info.title}: {source.info.licence}",
+        hyperparameters=hyperparameters,
+        sinks=sinks,
+        device=device,
+        command=command,
+        install=install,
+        workers=workers,
     )
-    weights = dict(model.state_dict())
-    saved = save_model(card, weights, out)
-    installed = save_model(card, weights) if install else None
-    return TrainedArcnn(saved, installed, result, prepared)
-
-
-def _window_json(window: WindowSpec) -> dict[str, Any]:
-    data = asdict(window)
-    data["tracks"] = list(window.tracks) if window.tracks is not None else None
-    data["transpose"] = list(window.transpose)
-    return data
 
 
 def _track_json(slot: TrackSlot, index: int) -> dict[str, Any]:
     program = VOICE_PROGRAMS[index] if index < len(VOICE_PROGRAMS) else slot.program
     return {"name": slot.name, "role": slot.role, "program": program, "is_drum": slot.is_drum}
-
-
-def _evaluation_windows(prepared: PreparedDataset) -> npt.NDArray[np.uint8]:
-    """Up to `EVAL_WINDOWS` held-out windows spread over the valid split (else test, else train)."""
-    for split in ("valid", "test", "train"):
-        windows = prepared.windows[split]
-        if len(windows):
-            picks = np.unique(np.linspace(0, len(windows) - 1, min(EVAL_WINDOWS, len(windows))).astype(np.int64))
-            return windows[picks]
-    raise TrainingError(f"The dataset {prepared.name!r} gave no window to evaluate on.")
 
 
 COCONET_NLL_16TH = 0.57

@@ -11,8 +11,7 @@ A run's folder holds ``events.jsonl``, ``checkpoints/`` (resume by running the s
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ import torch
 
 from opencomposer.data.loader import make_loader
 from opencomposer.data.registry import Dataset, TrackSlot, get_dataset
-from opencomposer.data.windows import PreparedDataset, WindowSpec, prepare
+from opencomposer.data.windows import WindowSpec, prepare
 from opencomposer.errors import DatasetError, ParameterError, TrainingError, UnknownNameError
 from opencomposer.models import (
     GENERATOR_ARCHITECTURES,
@@ -38,15 +37,24 @@ from opencomposer.models.musegan import MuseGanConfig
 from opencomposer.models.unet_gan import PRESETS as UNET_PRESETS
 from opencomposer.models.unet_gan import UNetConfig
 from opencomposer.music.pianoroll import RollSpec
-from opencomposer.registry import ModelCard, ModelEntry, check_model_name, save_model
+from opencomposer.registry import ModelEntry
 from opencomposer.techniques.base import ParamValue, validate_params
 from opencomposer.training.architectures import Architecture, PresetInfo
-from opencomposer.training.evaluation import HEADLINE_METRICS, WindowEvaluation
-from opencomposer.training.events import JsonLinesSink, Sink
-from opencomposer.training.hardware import hardware_description
+from opencomposer.training.evaluation import HEADLINE_METRICS
+from opencomposer.training.events import Sink
+from opencomposer.training.objectives import Objective
 from opencomposer.training.objectives.gan import LAB_BETAS, WganGp
-from opencomposer.training.params import GAN_PARAMS, SCHEDULE_PARAMS
-from opencomposer.training.trainer import Trainer, TrainerConfig, TrainResult, steps_for_epochs
+from opencomposer.training.params import GAN_PARAMS
+from opencomposer.training.road import (
+    CardParts,
+    Recipe,
+    Trained,
+    TrainingData,
+    run_training,
+    window_evaluation,
+    window_json,
+)
+from opencomposer.training.trainer import BatchSource, Evaluator, TrainResult
 
 EVAL_WINDOWS = 32
 POLYPHONY_PERCENTILE = 99.0
@@ -219,14 +227,104 @@ def default_preset(architecture: str, dataset: str) -> GanPreset:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class TrainedGan:
-    """What `train_gan` leaves: the model written into the run folder, the installed copy, and the run."""
+class GanRecipe(Recipe):
+    """The accompaniment GAN's part of a run: windows, a generator and a critic under WGAN-GP."""
 
-    model: ModelEntry
-    installed: ModelEntry | None
-    result: TrainResult
-    prepared: PreparedDataset
+    technique = "accompany"
+    params = GAN_PARAMS
+
+    def __init__(self, preset: GanPreset, dataset: Dataset | str | None) -> None:
+        self.spec = preset
+        self.dataset = dataset
+        self.architecture = preset.architecture
+        self.preset = preset.name
+        self.training = preset.training
+
+    def prepare(self, values: Mapping[str, ParamValue], workers: int | None) -> TrainingData:
+        """Cut the dataset into windows; checks that it has a melody and the tracks the generator makes."""
+        preset = self.spec
+        self.source = self.dataset if isinstance(self.dataset, Dataset) else get_dataset(self.dataset or preset.dataset)
+        self.prepared = prepare(self.source, preset.window, workers=workers)
+        slots = self.prepared.tracks
+        melody_index = self.prepared.melody_index
+        if melody_index is None:
+            raise TrainingError(f"The windows of {self.source.info.name!r} carry no melody track to accompany.")
+        self.melody_index = melody_index
+        self.generated = [index for index in range(len(slots)) if preset.generates_melody or index != melody_index]
+        if preset.generator.out_tracks != len(self.generated):
+            raise TrainingError(
+                f"The preset {preset.name!r} generates {preset.generator.out_tracks} tracks but the dataset gives "
+                f"{len(self.generated)} to generate ({', '.join(slots[i].name for i in self.generated)}); "
+                "choose another preset."
+            )
+        return TrainingData(self.prepared.name, len(self.prepared.windows["train"]))
+
+    def build(self, values: Mapping[str, ParamValue], steps_for: Callable[[int], int]) -> Objective:
+        """The generator, the critic and their WGAN-GP objective."""
+        self.generator = build_generator(self.spec.generator)
+        self.critic = Critic(replace(self.spec.critic, tracks=len(self.generated)))
+        return WganGp(
+            self.generator,
+            self.critic,
+            melody_index=self.melody_index,
+            generated_tracks=self.generated,
+            learning_rate=float(values["learning_rate"]),
+            betas=LAB_BETAS,
+            update_ratio=int(values["update_ratio"]),
+            gradient_penalty_weight=float(values["gradient_penalty"]),
+            reconstruction_weight=float(values["reconstruction_weight"]),
+        )
+
+    def run_info(self) -> dict[str, Any]:
+        """The networks' configs, the dataset and its windows."""
+        return {
+            "generator": config_to_dict(self.spec.generator),
+            "critic": asdict(self.critic.config),
+            "dataset": self.prepared.name,
+            "window": window_json(self.spec.window),
+        }
+
+    def batches(self, batch_size: int, seed: int) -> BatchSource:
+        """Shuffled training windows, a new order each epoch."""
+        prepared = self.prepared
+        return lambda epoch: make_loader(prepared, "train", batch_size, True, seed * 100_003 + epoch, drop_last=True)
+
+    def evaluator(self, eval_dir: Path, seed: int) -> Evaluator:
+        """Accompaniments of held-out melodies, measured against the data's own."""
+        return window_evaluation(self.prepared, self.spec.window, EVAL_WINDOWS, eval_dir, seed, self.spec.tempo)
+
+    def card(self, name: str, result: TrainResult) -> CardParts:
+        """The window layout, the decoding's polyphony limits, and the last evaluation's headline metrics."""
+        preset, prepared = self.spec, self.prepared
+        return CardParts(
+            config=config_to_dict(preset.generator),
+            description=preset.description,
+            dataset=prepared.name,
+            roll=asdict(preset.window.roll),
+            bars=preset.window.bars,
+            tracks=[_track_json(slot, preset.programs) for slot in prepared.tracks],
+            melody_index=self.melody_index,
+            generated_tracks=self.generated,
+            decoding={"max_polyphony": _max_polyphony(prepared.windows["train"], self.generated)},
+            training={
+                "windows_per_second": round(result.windows_per_second, 1),
+                "windows": {split: len(array) for split, array in prepared.windows.items()},
+                "window": window_json(preset.window),
+                "generator_parameters": count_parameters(self.generator),
+                "critic_parameters": count_parameters(self.critic),
+            },
+            metrics={
+                "final_eval": {
+                    key: result.last_eval.get("metrics", {}).get(key) for key in _card_metric_keys(result.last_eval)
+                },
+                "reference": {key: prepared.reference[key] for key in HEADLINE_METRICS if key in prepared.reference},
+            },
+            licence=f"Weights trained on {self.source.info.title}: {self.source.info.licence}",
+        )
+
+    def weights(self) -> dict[str, torch.Tensor]:
+        """The generator's: the critic only serves training."""
+        return dict(self.generator.state_dict())
 
 
 def train_gan(
@@ -241,168 +339,23 @@ def train_gan(
     command: str = "",
     install: bool = True,
     workers: int | None = None,
-) -> TrainedGan:
-    """Train a GAN from a preset and save the model.
+) -> Trained:
+    """Train a GAN from a preset (see `PRESETS`, `default_preset`) and save the model.
 
-    Parameters
-    ----------
-    preset
-        What to train (see `PRESETS`, `default_preset`).
-    out_dir
-        The run's folder; a run found there (same settings) is resumed.
-    name
-        The model's name.
-    hyperparameters
-        Values for `GAN_PARAMS`, over the preset's recommendations and the declared defaults.
-    dataset
-        The dataset (or its name), instead of the preset's.
-    sinks
-        Receivers of the training events, besides ``events.jsonl`` in `out_dir`.
-    device
-        "auto", "cpu", "cuda" or "cuda:N".
-    command
-        The command line that started the run, for the card.
-    install
-        Also save the model into the user's models folder (`opencomposer.registry.models_dir`).
-    workers
-        Processes preparing the windows when they are not cached yet (default: one per CPU core).
-
-    Raises
-    ------
-    ParameterError
-        For an unknown or out-of-range hyperparameter.
-    DatasetError, TrainingError
-        When the data does not fit the preset, or the folder holds another run.
+    `hyperparameters` are values for `GAN_PARAMS`; `dataset` (or its name) replaces the preset's; the
+    other arguments, and the errors, are those of `opencomposer.training.road.run_training`.
     """
-    check_model_name(name, new_user_model=install)
-    values = validate_params(GAN_PARAMS, {**preset.training, **(hyperparameters or {})})
-    source = get_dataset(dataset or preset.dataset) if not isinstance(dataset, Dataset) else dataset
-    prepared = prepare(source, preset.window, workers=workers)
-    slots = prepared.tracks
-    melody_index = prepared.melody_index
-    if melody_index is None:
-        raise TrainingError(f"The windows of {source.info.name!r} carry no melody track to accompany.")
-    generated = [index for index in range(len(slots)) if preset.generates_melody or index != melody_index]
-    if preset.generator.out_tracks != len(generated):
-        raise TrainingError(
-            f"The preset {preset.name!r} generates {preset.generator.out_tracks} tracks but the dataset gives "
-            f"{len(generated)} to generate ({', '.join(slots[i].name for i in generated)}); choose another preset."
-        )
-    batch_size, seed = int(values["batch_size"]), int(values["seed"])
-    train_windows = prepared.windows["train"]
-    if len(train_windows) < batch_size:
-        raise TrainingError(
-            f"The training split of {prepared.name!r} holds {len(train_windows)} windows, fewer than one batch of "
-            f"{batch_size}; lower --batch-size."
-        )
-    torch.manual_seed(seed)  # the networks' initial weights
-    generator = build_generator(preset.generator)
-    critic = Critic(replace(preset.critic, tracks=len(generated)))
-    objective = WganGp(
-        generator,
-        critic,
-        melody_index=melody_index,
-        generated_tracks=generated,
-        learning_rate=float(values["learning_rate"]),
-        betas=LAB_BETAS,
-        update_ratio=int(values["update_ratio"]),
-        gradient_penalty_weight=float(values["gradient_penalty"]),
-        reconstruction_weight=float(values["reconstruction_weight"]),
-    )
-    out = Path(out_dir)
-    world_size = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
-    batches_per_epoch = len(train_windows) // batch_size
-    epochs = int(values["epochs"])
-    steps = (
-        steps_for_epochs(epochs, batches_per_epoch, objective.batches_per_step, world_size)
-        if epochs
-        else int(values["steps"])
-    )
-    run_info = {
-        "preset": preset.name,
-        "architecture": preset.architecture,
-        "generator": config_to_dict(preset.generator),
-        "critic": asdict(critic.config),
-        "dataset": prepared.name,
-        "window": _window_json(preset.window),
-        "hyperparameters": {key: value for key, value in values.items() if key not in SCHEDULE_PARAMS},
-    }
-    evaluator = WindowEvaluation(
-        _evaluation_windows(prepared),
-        preset.window.roll,
-        slots,
-        preset.window.steps_per_bar,
-        out / "eval",
-        seed=seed,
-        tempo=preset.tempo,
-        reference=prepared.reference,
-    )
-    trainer = Trainer(
-        objective,
-        lambda epoch: make_loader(prepared, "train", batch_size, True, seed * 100_003 + epoch, drop_last=True),
-        TrainerConfig(
-            steps=steps,
-            eval_every=int(values["eval_every"]),
-            checkpoint_every=int(values["checkpoint_every"]),
-            log_every=max(1, min(10, steps // 100)),
-            seed=seed,
-            device=device,
-            max_seconds=60.0 * float(values["max_minutes"]),
-        ),
-        out,
-        sinks=[JsonLinesSink(out / "events.jsonl"), *sinks],
-        evaluator=evaluator,
-        run_info=run_info,
-    )
-    result = trainer.run()
-    card = ModelCard(
+    return run_training(
+        GanRecipe(preset, dataset),
+        out_dir,
         name=name,
-        technique="accompany",
-        architecture=preset.architecture,
-        config=config_to_dict(preset.generator),
-        title=name,
-        description=preset.description,
-        dataset=prepared.name,
-        roll=asdict(preset.window.roll),
-        bars=preset.window.bars,
-        tracks=[_track_json(slot, preset.programs) for slot in slots],
-        melody_index=melody_index,
-        generated_tracks=generated,
-        decoding={"max_polyphony": _max_polyphony(train_windows, generated)},
-        training={
-            "command": command,
-            "preset": preset.name,
-            "hyperparameters": values,
-            "steps": result.steps,
-            "wall_seconds": round(result.elapsed_seconds, 1),
-            "windows_per_second": round(result.windows_per_second, 1),
-            "windows": {split: len(array) for split, array in prepared.windows.items()},
-            "window": _window_json(preset.window),
-            "generator_parameters": count_parameters(generator),
-            "critic_parameters": count_parameters(critic),
-            "hardware": hardware_description(device),
-            "world_size": world_size,
-            "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        },
-        metrics={
-            "final_eval": {
-                key: result.last_eval.get("metrics", {}).get(key) for key in _card_metric_keys(result.last_eval)
-            },
-            "reference": {key: prepared.reference[key] for key in HEADLINE_METRICS if key in prepared.reference},
-        },
-        licence=f"Weights trained on {source.info.title}: {source.info.licence}",
+        hyperparameters=hyperparameters,
+        sinks=sinks,
+        device=device,
+        command=command,
+        install=install,
+        workers=workers,
     )
-    weights = dict(generator.state_dict())
-    model = save_model(card, weights, out)
-    installed = save_model(card, weights) if install else None
-    return TrainedGan(model, installed, result, prepared)
-
-
-def _window_json(window: WindowSpec) -> dict[str, Any]:
-    data = asdict(window)
-    data["tracks"] = list(window.tracks) if window.tracks is not None else None
-    data["transpose"] = list(window.transpose)
-    return data
 
 
 def _track_json(slot: TrackSlot, programs: Mapping[str, int]) -> dict[str, Any]:
@@ -417,16 +370,6 @@ def _track_json(slot: TrackSlot, programs: Mapping[str, int]) -> dict[str, Any]:
 def _card_metric_keys(last_eval: Mapping[str, Any]) -> list[str]:
     metrics = last_eval.get("metrics", {})
     return [key for key in metrics if key in HEADLINE_METRICS or key.startswith("empty_bar_rate/")]
-
-
-def _evaluation_windows(prepared: PreparedDataset) -> npt.NDArray[np.uint8]:
-    """Up to `EVAL_WINDOWS` held-out windows spread over the valid split (else test, else train)."""
-    for split in ("valid", "test", "train"):
-        windows = prepared.windows[split]
-        if len(windows):
-            picks = np.unique(np.linspace(0, len(windows) - 1, min(EVAL_WINDOWS, len(windows))).astype(np.int64))
-            return windows[picks]
-    raise TrainingError(f"The dataset {prepared.name!r} gave no window to evaluate on.")
 
 
 def _max_polyphony(windows: npt.NDArray[np.uint8], generated: Sequence[int]) -> list[int]:

@@ -14,9 +14,8 @@ A run's folder holds ``events.jsonl``, ``checkpoints/`` (resume by running the s
 
 from __future__ import annotations
 
-import datetime
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +33,7 @@ from opencomposer.models import count_parameters
 from opencomposer.models.transformer import Transformer, TransformerConfig
 from opencomposer.music.io import write_score
 from opencomposer.music.score import Score
-from opencomposer.registry import ModelCard, ModelEntry, check_model_name, save_model
+from opencomposer.registry import ModelEntry
 from opencomposer.techniques.base import Param, ParamValue, validate_params
 from opencomposer.techniques.extend import (
     TOKENIZER_SETTINGS,
@@ -45,11 +44,12 @@ from opencomposer.techniques.extend import (
     tokenizer_path,
 )
 from opencomposer.training.architectures import Architecture, PresetInfo
-from opencomposer.training.events import JsonLinesSink, Sink
-from opencomposer.training.hardware import hardware_description
+from opencomposer.training.events import Sink
+from opencomposer.training.objectives import Objective
 from opencomposer.training.objectives.lm import LanguageModel
-from opencomposer.training.params import SCHEDULE_PARAMS, TRAINING_PARAMS
-from opencomposer.training.trainer import Trainer, TrainerConfig, TrainResult, steps_for_epochs
+from opencomposer.training.params import TRAINING_PARAMS
+from opencomposer.training.road import CardParts, Recipe, Trained, TrainingData, run_training
+from opencomposer.training.trainer import BatchSource, Evaluator, TrainResult
 
 if TYPE_CHECKING:
     from miditok import REMI  # type: ignore[import-untyped]
@@ -339,14 +339,124 @@ class LossEvaluation:
         return results
 
 
-@dataclass(frozen=True, slots=True)
-class TrainedTransformer:
-    """What `train_transformer` leaves: the model in the run folder, the installed copy, and the run."""
+class TransformerRecipe(Recipe):
+    """The Transformer's part of a run: token sequences, one `Transformer` under next-token prediction."""
 
-    model: ModelEntry
-    installed: ModelEntry | None
-    result: TrainResult
-    data: TokenizedData
+    technique = "extend"
+    architecture = "transformer"
+    params = TRANSFORMER_PARAMS
+
+    def __init__(self, preset: TransformerPreset, datasets: Sequence[str] | None, continuation_pieces: int) -> None:
+        self.spec = preset
+        self.names = tuple(datasets or preset.datasets)
+        self.continuation_pieces = continuation_pieces
+        self.preset = preset.name
+        self.training = preset.training
+
+    def prepare(self, values: Mapping[str, ParamValue], workers: int | None) -> TrainingData:
+        """Tokenize the datasets (cached)."""
+        self.sources = [get_dataset(dataset) for dataset in self.names]
+        self.tokenizer = make_tokenizer()
+        self.data = tokenize_datasets(self.sources, self.tokenizer, int(values["sequence_tokens"]))
+        return TrainingData(
+            self.data.name,
+            len(self.data.sequences["train"]),
+            unit="sequences",
+            too_small="lower --batch-size or --sequence-tokens",
+        )
+
+    def build(self, values: Mapping[str, ParamValue], steps_for: Callable[[int], int]) -> Objective:
+        """The bigram baseline on the held-out sequences, then the network and its language-model objective
+        (whose learning rate decays over the run's steps)."""
+        pad_id = self.tokenizer.vocab["PAD_None"]
+        self.held_out = held_out_sequences(self.data)
+        self.baseline = bigram_loss(self.data.sequences["train"], self.held_out, len(self.tokenizer), pad_id)
+        sequence_tokens, dropout = int(values["sequence_tokens"]), float(values["dropout"])
+        config = self.spec.model_config(len(self.tokenizer), sequence_tokens, dropout)
+        self.config = replace(config, pad_id=pad_id)
+        self.sequence_tokens, self.seed = sequence_tokens, int(values["seed"])
+        self.model = Transformer(self.config)
+        return LanguageModel(self.model, learning_rate=float(values["learning_rate"]), total_steps=steps_for(1))
+
+    def run_info(self) -> dict[str, Any]:
+        """The network's config, the datasets and the vocabulary's settings."""
+        return {
+            "model": asdict(self.config),
+            "datasets": list(self.names),
+            "tokenizer": repr(sorted(TOKENIZER_SETTINGS.items())),
+        }
+
+    def batches(self, batch_size: int, seed: int) -> BatchSource:
+        """Shuffled training sequences, a new order each epoch."""
+        train = self.data.sequences["train"]
+        return lambda epoch: batches_of(train, batch_size, seed * 100_003 + epoch)
+
+    def evaluator(self, eval_dir: Path, seed: int) -> Evaluator:
+        """The validation loss per token, and the first held-out opening continued."""
+        self.prompts = held_out_openings(self.sources, limit=max(1, self.continuation_pieces))
+        prompt = self.prompts[0][0] if self.prompts else None
+        return LossEvaluation(self.held_out, prompt, self.tokenizer, eval_dir, baseline=self.baseline, seed=seed)
+
+    def card(self, name: str, result: TrainResult) -> CardParts:
+        """The losses against the bigram baseline's, the continuation evaluation, and the vocabulary."""
+        model, data, count = self.model, self.data, self.continuation_pieces
+        model.cpu().eval()
+        continuation = (
+            evaluate_continuations(Extend.from_network(model, self.tokenizer), self.prompts[:count], seed=self.seed)
+            if count and self.prompts
+            else {}
+        )
+        valid_loss = result.last_eval.get("metrics", {}).get("valid_loss")
+        if continuation:
+            continuation["dataset"] = data.name
+            continuation["quality_bars"] = quality_bars(continuation, valid_loss, self.baseline)
+        return CardParts(
+            config=asdict(replace(self.config, dropout=0.0)),
+            # The preset's sentence names its datasets: a run on other data says what it learnt from instead.
+            description=self.spec.description
+            if self.names == self.spec.datasets
+            else default_preset(self.names).description,
+            dataset=data.name,
+            roll={
+                "steps_per_beat": 4,
+                "low_pitch": TOKENIZER_SETTINGS["pitch_range"][0],
+                "high_pitch": TOKENIZER_SETTINGS["pitch_range"][1] - 1,
+            },
+            bars=0,
+            tracks=[],
+            melody_index=0,
+            generated_tracks=[],
+            decoding={
+                "tokenizer": f"{name}.tokenizer.json",
+                "vocabulary": "miditok REMI",
+                "settings": _settings_json(),
+            },
+            training={
+                "datasets": list(self.names),
+                "sequences_per_second": round(result.windows_per_second, 2),
+                "tokens_per_second": round(result.windows_per_second * self.sequence_tokens, 1),
+                "sequences": {split: len(array) for split, array in data.sequences.items()},
+                "pieces": data.pieces,
+                "tokens": data.tokens,
+                "parameters": count_parameters(model),
+            },
+            metrics={
+                "valid_loss_per_token": valid_loss,
+                "bigram_loss_per_token": self.baseline,
+                "valid_sequences": len(self.held_out),
+                "held_out": continuation,
+            },
+            licence="Weights trained on " + "; ".join(f"{s.info.title}: {s.info.licence}" for s in self.sources),
+        )
+
+    def weights(self) -> dict[str, torch.Tensor]:
+        """The network's, copied."""
+        return {key: value.detach().clone() for key, value in self.model.state_dict().items()}
+
+    def saved(self, entry: ModelEntry) -> None:
+        """The vocabulary, beside the card: ``<name>.tokenizer.json``."""
+        path = tokenizer_path(entry)
+        self.tokenizer.save(path.parent, filename=path.name)
 
 
 def train_transformer(
@@ -361,154 +471,25 @@ def train_transformer(
     command: str = "",
     install: bool = True,
     continuation_pieces: int = CONTINUATION_PIECES,
-) -> TrainedTransformer:
-    """Train a continuation Transformer from a preset and save the model (weights, card and vocabulary).
+) -> Trained:
+    """Train a continuation Transformer from a preset (see `PRESETS`, `default_preset`) and save the model
+    (weights, card and vocabulary).
 
-    Parameters
-    ----------
-    preset
-        What to train (see `PRESETS`, `default_preset`).
-    out_dir
-        The run's folder; a run found there (same settings) is resumed.
-    name
-        The model's name.
-    hyperparameters
-        Values for `TRANSFORMER_PARAMS`, over the preset's recommendations and the declared defaults.
-    datasets
-        The datasets' names, instead of the preset's.
-    sinks
-        Receivers of the training events, besides ``events.jsonl`` in `out_dir`.
-    device
-        "auto", "cpu", "cuda" or "cuda:N".
-    command
-        The command line that started the run, for the card.
-    install
-        Also save the model into the user's models folder (`opencomposer.registry.models_dir`).
-    continuation_pieces
-        Held-out pieces whose openings are continued for the card's continuation evaluation (0 skips it).
-
-    Raises
-    ------
-    ParameterError
-        For an unknown or out-of-range hyperparameter.
-    DatasetError, TrainingError
-        When the data is missing or too small, or the folder holds another run.
+    `hyperparameters` are values for `TRANSFORMER_PARAMS`; `datasets` (names) replace the preset's;
+    `continuation_pieces` held-out pieces have their openings continued for the card's continuation
+    evaluation (0 skips it); the other arguments, and the errors, are those of
+    `opencomposer.training.road.run_training`.
     """
-    check_model_name(name, new_user_model=install)
-    values = validate_params(TRANSFORMER_PARAMS, {**preset.training, **(hyperparameters or {})})
-    names = tuple(datasets or preset.datasets)
-    sources = [get_dataset(dataset) for dataset in names]
-    tokenizer = make_tokenizer()
-    sequence_tokens, batch_size, seed = int(values["sequence_tokens"]), int(values["batch_size"]), int(values["seed"])
-    data = tokenize_datasets(sources, tokenizer, sequence_tokens)
-    train = data.sequences["train"]
-    if len(train) < batch_size:
-        raise TrainingError(
-            f"The training split of {data.name!r} holds {len(train)} sequences, fewer than one batch of "
-            f"{batch_size}; lower --batch-size or --sequence-tokens."
-        )
-    pad_id = tokenizer.vocab["PAD_None"]
-    held_out = held_out_sequences(data)
-    baseline = bigram_loss(train, held_out, len(tokenizer), pad_id)
-    config = replace(preset.model_config(len(tokenizer), sequence_tokens, float(values["dropout"])), pad_id=pad_id)
-    torch.manual_seed(seed)  # the network's initial weights
-    model = Transformer(config)
-    world_size = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
-    epochs = int(values["epochs"])
-    steps = steps_for_epochs(epochs, len(train) // batch_size, 1, world_size) if epochs else int(values["steps"])
-    objective = LanguageModel(model, learning_rate=float(values["learning_rate"]), total_steps=steps)
-    out = Path(out_dir)
-    prompts = held_out_openings(sources, limit=max(1, continuation_pieces))
-    run_info = {
-        "preset": preset.name,
-        "architecture": "transformer",
-        "model": asdict(config),
-        "datasets": list(names),
-        "tokenizer": repr(sorted(TOKENIZER_SETTINGS.items())),
-        "hyperparameters": {key: value for key, value in values.items() if key not in SCHEDULE_PARAMS},
-    }
-    trainer = Trainer(
-        objective,
-        lambda epoch: batches_of(train, batch_size, seed * 100_003 + epoch),
-        TrainerConfig(
-            steps=steps,
-            eval_every=int(values["eval_every"]),
-            checkpoint_every=int(values["checkpoint_every"]),
-            log_every=max(1, min(10, steps // 100)),
-            seed=seed,
-            device=device,
-            max_seconds=60.0 * float(values["max_minutes"]),
-        ),
-        out,
-        sinks=[JsonLinesSink(out / "events.jsonl"), *sinks],
-        evaluator=LossEvaluation(
-            held_out, prompts[0][0] if prompts else None, tokenizer, out / "eval", baseline=baseline, seed=seed
-        ),
-        run_info=run_info,
-    )
-    result = trainer.run()
-    model.cpu().eval()
-    continuation = (
-        evaluate_continuations(Extend.from_network(model, tokenizer), prompts[:continuation_pieces], seed=seed)
-        if continuation_pieces and prompts
-        else {}
-    )
-    valid_loss = result.last_eval.get("metrics", {}).get("valid_loss")
-    if continuation:
-        continuation["dataset"] = data.name
-        continuation["quality_bars"] = quality_bars(continuation, valid_loss, baseline)
-    card = ModelCard(
+    return run_training(
+        TransformerRecipe(preset, datasets, continuation_pieces),
+        out_dir,
         name=name,
-        technique="extend",
-        architecture="transformer",
-        config=asdict(replace(config, dropout=0.0)),
-        title=name,
-        # The preset's sentence names its datasets: a run on other data says what it learnt from instead.
-        description=preset.description if names == preset.datasets else default_preset(names).description,
-        dataset=data.name,
-        roll={
-            "steps_per_beat": 4,
-            "low_pitch": TOKENIZER_SETTINGS["pitch_range"][0],
-            "high_pitch": TOKENIZER_SETTINGS["pitch_range"][1] - 1,
-        },
-        bars=0,
-        tracks=[],
-        melody_index=0,
-        generated_tracks=[],
-        decoding={"tokenizer": f"{name}.tokenizer.json", "vocabulary": "miditok REMI", "settings": _settings_json()},
-        training={
-            "command": command,
-            "preset": preset.name,
-            "datasets": list(names),
-            "hyperparameters": values,
-            "steps": result.steps,
-            "wall_seconds": round(result.elapsed_seconds, 1),
-            "sequences_per_second": round(result.windows_per_second, 2),
-            "tokens_per_second": round(result.windows_per_second * sequence_tokens, 1),
-            "sequences": {split: len(array) for split, array in data.sequences.items()},
-            "pieces": data.pieces,
-            "tokens": data.tokens,
-            "parameters": count_parameters(model),
-            "hardware": hardware_description(device),
-            "world_size": world_size,
-            "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        },
-        metrics={
-            "valid_loss_per_token": valid_loss,
-            "bigram_loss_per_token": baseline,
-            "valid_sequences": len(held_out),
-            "held_out": continuation,
-        },
-        licence="Weights trained on " + "; ".join(f"{s.info.title}: {s.info.licence}" for s in sources),
+        hyperparameters=hyperparameters,
+        sinks=sinks,
+        device=device,
+        command=command,
+        install=install,
     )
-    weights = {key: value.detach().clone() for key, value in model.state_dict().items()}
-    saved = save_model(card, weights, out)
-    tokenizer.save(out, filename=f"{name}.tokenizer.json")
-    installed = None
-    if install:
-        installed = save_model(card, weights)
-        tokenizer.save(tokenizer_path(installed).parent, filename=tokenizer_path(installed).name)
-    return TrainedTransformer(saved, installed, result, data)
 
 
 def _settings_json() -> dict[str, Any]:
