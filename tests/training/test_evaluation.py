@@ -1,16 +1,24 @@
-"""Evaluation during training: fixed windows and noise give the same figures, and samples are written."""
+"""Evaluation during training (fixed windows and noise give the same figures, samples are written) and of a
+trained model on held-out pieces, chosen through the architecture registry by the model's technique."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from click.testing import CliRunner
 
+from opencomposer.cli import main
 from opencomposer.data.registry import TrackSlot
+from opencomposer.errors import UnknownNameError
 from opencomposer.music.midi import read_midi
 from opencomposer.music.pianoroll import RollSpec
+from opencomposer.registry import ModelCard, ModelEntry, save_model
+from opencomposer.techniques import list_techniques
+from opencomposer.training.architectures import EvaluationRequest, evaluate_model, list_architectures
 from opencomposer.training.evaluation import WindowEvaluation
 from opencomposer.training.events import json_ready
 
@@ -57,3 +65,68 @@ def test_the_similarity_index_is_high_for_the_data_itself_and_low_for_silence(tm
     itself = evaluator._similarity(real)
     assert itself is not None and itself > 0.8
     assert evaluator._similarity(np.zeros_like(real)) is None
+
+
+def _entry(tmp_path: Path, technique: str) -> ModelEntry:
+    card = ModelCard(
+        name=f"tiny-{technique}",
+        technique=technique,
+        architecture="unet",
+        config={},
+        title="Tiny",
+        description="An untrained model.",
+        dataset="tiny",
+        roll={"steps_per_beat": 2, "low_pitch": 48, "high_pitch": 95},
+        bars=2,
+        tracks=[{"name": "Melody", "role": "melody", "program": 0, "is_drum": False}],
+        melody_index=0,
+        generated_tracks=[],
+    )
+    return save_model(card, {"weight": torch.zeros(1)}, tmp_path)
+
+
+def test_every_technique_is_evaluated_through_the_architectures_that_serve_it() -> None:
+    evaluators: dict[str, set[object]] = {}
+    for architecture in list_architectures():
+        evaluators.setdefault(architecture.technique, set()).add(architecture.evaluate)
+    assert set(evaluators) == set(list_techniques())
+    assert all(len(functions) == 1 for functions in evaluators.values())
+
+
+def test_models_evaluate_runs_the_technique_s_evaluation_with_the_options_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, object, dict[str, object]]] = []
+
+    def measure(entry: ModelEntry, dataset: object, **options: object) -> dict[str, Any]:
+        calls.append((entry.name, dataset, options))
+        return {
+            "pieces": 2,
+            "dataset": "tiny",
+            "split": "valid",
+            "model": {"in_scale_ratio": 0.9},
+            "dataset_values": {"in_scale_ratio": 0.8},
+            "random_pairs": {"tonal_distance": 1.5},
+            "similarity_index": 0.75,
+            "quality_bars": {"similarity_index_at_least_0.7": True},
+        }
+
+    monkeypatch.setattr("opencomposer.training.gan.evaluate_accompaniment", measure)
+    entry = _entry(tmp_path, "accompany")
+    result = CliRunner().invoke(
+        main,
+        ["models", "evaluate", str(entry.card_path), "--split", "valid", "--seed", "4", "--limit", "3"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert calls == [("tiny-accompany", None, {"split": "valid", "seed": 4, "limit": 3})]
+    assert "2 held-out pieces of tiny (valid)" in result.output and "0.750" in result.output
+
+
+def test_a_model_of_a_technique_no_architecture_serves_is_told_in_one_line(tmp_path: Path) -> None:
+    entry = _entry(tmp_path, "sketch")
+    with pytest.raises(UnknownNameError, match="'sketch' technique, which no trainable architecture serves"):
+        evaluate_model(entry, EvaluationRequest())
+    result = CliRunner().invoke(main, ["models", "evaluate", str(entry.card_path)])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("Error: 'tiny-sketch' serves the 'sketch' technique")

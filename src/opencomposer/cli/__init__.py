@@ -37,7 +37,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from opencomposer.cli.arcnn import attach_arcnn
+    from opencomposer.cli.arcnn import train_arcnn_command
     from opencomposer.cli.data import data
     from opencomposer.cli.evaluate import evaluate
     from opencomposer.cli.generate import generate
@@ -46,7 +46,7 @@ def _register() -> None:
     from opencomposer.cli.models import models
     from opencomposer.cli.studio import studio
     from opencomposer.cli.train import train
-    from opencomposer.cli.transformer import extend, transformer
+    from opencomposer.cli.transformer import transformer
 
     main.add_command(data)
     main.add_command(evaluate)
@@ -56,9 +56,8 @@ def _register() -> None:
     main.add_command(models)
     main.add_command(studio)
     main.add_command(train)
-    attach_arcnn(train, generate)
+    train.add_command(train_arcnn_command)
     train.add_command(transformer)
-    generate.add_command(extend)
 
 
 _register()

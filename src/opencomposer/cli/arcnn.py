@@ -1,13 +1,12 @@
-"""The AR-CNN's commands: `opencomposer train arcnn` and `opencomposer generate edit|harmonize|inpaint`.
+"""The AR-CNN's command `opencomposer train arcnn`, and the table of an edit model's held-out evaluation.
 
-They are attached to the `train` and `generate` groups by `opencomposer.cli._register`. The flags are
-made from the parameter declarations of `opencomposer.techniques.edit` and `opencomposer.training.arcnn`;
-torch is imported when a command runs.
+The command is added to the `train` group by `opencomposer.cli._register`; its flags are made from the
+parameter declarations of `opencomposer.training.arcnn`; torch is imported when it runs. Its models serve the
+`edit` technique, whose `generate edit|harmonize|inpaint` commands `opencomposer.cli.generate` makes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,22 +14,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from opencomposer.cli.generate import read_melody
-from opencomposer.cli.params import command_line, generation_options, given_values, param_options, run_options
-from opencomposer.techniques.base import SEED, Param
-from opencomposer.techniques.edit import (
-    CREATIVE_RISK,
-    INPAINT_BARS,
-    ITERATIONS,
-    MAX_ADD,
-    MAX_REMOVE,
-    PARALLELS,
-    START_BAR,
-    VOICES,
-)
+from opencomposer.cli.params import command_line, given_values, param_options, run_options
 from opencomposer.training.params import TRAINING_PARAMS
-
-DEFAULT_EDIT_MODEL = "bach-arcnn"
 
 
 @click.command("arcnn")
@@ -89,65 +74,6 @@ def train_arcnn_command(
     console.print(f"Model written to {trained.model.card_path.with_suffix('')}.{{json,safetensors}}.")
     if trained.installed is not None:
         console.print(f"Installed as {model_name!r}: try `opencomposer generate harmonize --model {model_name} ...`.")
-
-
-def _edit_command(mode: str, params: Sequence[Param], summary: str) -> click.Command:
-    """A `generate` subcommand running the edit technique in one mode, with that mode's flags."""
-
-    def run(model: str, melody: str, seed: int | None, out: Path, **values: Any) -> None:
-        from opencomposer.music.io import write_score
-        from opencomposer.techniques.edit import Edit
-
-        score = read_melody(melody)
-        technique = Edit.from_model(model)
-        chosen = int(seed if seed is not None else SEED.default)
-        generation = technique.generate(score, {**given_values(params, values), "mode": mode}, chosen)
-        write_score(generation.score, out)
-        info = generation.info
-        Console().print(
-            f"Wrote {out}: {', '.join(track.name for track in generation.score.tracks)}; "
-            f"{info['notes_added']} notes added, {info['notes_removed']} removed, in {generation.score.n_bars} bars "
-            f"(model {technique.card.name}, seed {chosen})."
-        )
-
-    decorators: list[Callable[[Any], Any]] = [
-        generation_options(
-            "edit",
-            DEFAULT_EDIT_MODEL,
-            "A sample melody's name (see `opencomposer melodies list`) or a MIDI or MusicXML file: a melody "
-            "or a score of up to four voices.",
-        ),
-        param_options(params),
-    ]
-    function: Any = run
-    for decorate in reversed(decorators):
-        function = decorate(function)
-    return click.command(mode, help=summary)(function)
-
-
-edit = _edit_command(
-    "edit",
-    (MAX_REMOVE, MAX_ADD, ITERATIONS, CREATIVE_RISK, PARALLELS),
-    "Rewrite a melody or score with an AR-CNN: notes that sound out of place are removed or changed and "
-    "missing ones added, within the limits given.",
-)
-harmonize = _edit_command(
-    "harmonize",
-    (ITERATIONS, CREATIVE_RISK, PARALLELS),
-    "Harmonize a melody in four voices with an AR-CNN; the melody is kept exactly as given.",
-)
-inpaint = _edit_command(
-    "inpaint",
-    (START_BAR, INPAINT_BARS, VOICES, ITERATIONS, CREATIVE_RISK, PARALLELS),
-    "Rewrite only the chosen bars (and voices) of a score with an AR-CNN; the rest stays as it was.",
-)
-
-
-def attach_arcnn(train: click.Group, generate: click.Group) -> None:
-    """Add `train arcnn` to the `train` group and `edit`, `harmonize`, `inpaint` to the `generate` group."""
-    train.add_command(train_arcnn_command)
-    for command in (edit, harmonize, inpaint):
-        generate.add_command(command)
 
 
 def edit_evaluation_table(report: dict[str, Any]) -> Table:

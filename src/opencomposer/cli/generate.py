@@ -1,6 +1,8 @@
-"""`opencomposer generate`: run a generative technique on a melody and write the result as MIDI.
+"""`opencomposer generate <verb>`: run a generative technique on a melody and write the result as MIDI.
 
-The technique's flags are made from its parameter declarations (`opencomposer.cli.params`).
+The commands are made from the technique registry (`opencomposer.techniques`): one per `Verb` a technique
+declares, with the shared options of `generation_options`, the technique's default model and input help, and
+a flag for each parameter of the verb's mode (`Technique.verb_params`). A new technique needs no code here.
 """
 
 from __future__ import annotations
@@ -13,10 +15,8 @@ from rich.console import Console
 
 from opencomposer.cli.params import generation_options, given_values, param_options
 from opencomposer.music.score import Score
-from opencomposer.techniques.accompany import Accompany
-from opencomposer.techniques.base import SEED
-
-DEFAULT_ACCOMPANY_MODEL = "bach-chorale-unet"
+from opencomposer.techniques import list_techniques, technique_class
+from opencomposer.techniques.base import SEED, Technique, Verb
 
 
 @click.group()
@@ -35,25 +35,31 @@ def read_melody(melody: str) -> Score:
     return get_melody(melody).to_score()
 
 
-@generate.command("accompany")
-@generation_options(
-    "accompany",
-    DEFAULT_ACCOMPANY_MODEL,
-    "A sample melody's name (see `opencomposer melodies list`, for example twinkle) or a MIDI or MusicXML file.",
-)
-@param_options(Accompany.params)
-def accompany(model: str, melody: str, seed: int | None, out: Path, **params: Any) -> None:
-    """Add accompaniment tracks to a melody with a GAN model; the melody is kept exactly as given."""
-    from opencomposer.music.instruments import program_to_name
-    from opencomposer.music.io import write_score
+def verb_command(technique: type[Technique], verb: Verb) -> click.Command:
+    """The `generate` subcommand of one verb of a technique: read the melody, generate, write, say what was made."""
+    params = technique.verb_params(verb)
 
-    score = read_melody(melody)
-    technique = Accompany.from_model(model)
-    generation = technique.generate(score, given_values(Accompany.params, params), int(seed or SEED.default))
-    write_score(generation.score, out)
-    result = generation.score
-    parts = ", ".join(f"{track.name} ({program_to_name(track.program)})" for track in result.tracks[1:])
-    Console().print(
-        f"Wrote {out}: {result.tracks[0].name!r} and {parts}; {result.n_notes} notes in {result.n_bars} bars "
-        f"(model {technique.card.name}, seed {int(seed or SEED.default)})."
-    )
+    def run(model: str, melody: str, seed: int | None, out: Path, **values: Any) -> None:
+        from opencomposer.music.io import write_score
+        from opencomposer.registry import get_model
+
+        score = read_melody(melody)
+        loaded = technique(get_model(model))
+        chosen = int(seed if seed is not None else SEED.default)
+        generation = loaded.generate(score, technique.verb_values(verb, given_values(params, values)), chosen)
+        write_score(generation.score, out)
+        Console().print(f"Wrote {out}: {loaded.describe(score, generation, chosen)}")
+
+    command: Any = param_options(params)(run)
+    command = generation_options(technique.name, technique.default_model, technique.input_help)(command)
+    return click.command(verb.name, help=verb.help)(command)
+
+
+def _add_verbs() -> None:
+    for name in list_techniques():
+        technique = technique_class(name)
+        for verb in technique.verbs:
+            generate.add_command(verb_command(technique, verb))
+
+
+_add_verbs()

@@ -1,7 +1,7 @@
-"""`opencomposer train transformer` and `opencomposer generate extend`: the continuation Transformer.
+"""`opencomposer train transformer`: the continuation Transformer, whose models serve `generate extend`.
 
-Flags are made from the parameter declarations (`opencomposer.training.transformer.TRANSFORMER_PARAMS`
-and `opencomposer.techniques.extend.Extend.params`). torch is imported when a command runs.
+Flags are made from the parameter declarations (`opencomposer.training.transformer.TRANSFORMER_PARAMS`).
+torch is imported when the command runs.
 """
 
 from __future__ import annotations
@@ -12,13 +12,9 @@ from typing import Any
 import click
 from rich.console import Console
 
-from opencomposer.cli.generate import read_melody
-from opencomposer.cli.params import command_line, generation_options, given_values, param_options, run_options
-from opencomposer.techniques.base import SEED
-from opencomposer.techniques.extend import TRANSFORMER_TRAINING_PARAMS, Extend
+from opencomposer.cli.params import command_line, given_values, param_options, run_options
+from opencomposer.techniques.extend import TRANSFORMER_TRAINING_PARAMS
 from opencomposer.training.params import TRAINING_PARAMS
-
-DEFAULT_EXTEND_MODEL = "classical-transformer"
 
 
 @click.command("transformer")
@@ -85,27 +81,3 @@ def transformer(
     console.print(f"Model written to {trained.model.card_path.with_suffix('')}.{{json,safetensors,tokenizer.json}}.")
     if trained.installed is not None:
         console.print(f"Installed as {model_name!r}: try `opencomposer generate extend --model {model_name} ...`.")
-
-
-@click.command("extend")
-@generation_options(
-    "extend",
-    DEFAULT_EXTEND_MODEL,
-    "The score to continue: a sample melody's name (see `opencomposer melodies list`) or a MIDI or MusicXML file.",
-)
-@param_options(Extend.params)
-def extend(model: str, melody: str, seed: int | None, out: Path, **params: Any) -> None:
-    """Continue a score with a Transformer model; the input is kept exactly and every track plays on."""
-    from opencomposer.music.io import write_score
-
-    score = read_melody(melody)
-    technique = Extend.from_model(model)
-    chosen_seed = int(seed if seed is not None else SEED.default)
-    generation = technique.generate(score, given_values(Extend.params, params), chosen_seed)
-    write_score(generation.score, out)
-    info = generation.info
-    Console().print(
-        f"Wrote {out}: {info['notes_added']} notes added after the input's {score.n_notes}, "
-        f"{generation.score.get_duration_seconds():.1f} s in all ({info['tokens_generated']} tokens at "
-        f"{info['tokens_per_second']} tokens/s; model {model}, seed {chosen_seed})."
-    )

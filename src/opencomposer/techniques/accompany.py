@@ -33,7 +33,15 @@ from opencomposer.music.pianoroll import RollSpec, from_roll, to_roll
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.music.transform import melody_track
 from opencomposer.registry import ModelEntry, get_model, load_weights
-from opencomposer.techniques.base import SEED, Generation, Param, Technique, check_time_budget, validate_params
+from opencomposer.techniques.base import (
+    SEED,
+    Generation,
+    Param,
+    Technique,
+    Verb,
+    check_time_budget,
+    validate_params,
+)
 
 ENSEMBLES: dict[str, tuple[int, ...]] = {
     "piano": (0, 0, 0, 0),
@@ -98,6 +106,16 @@ class Accompany(Technique):
         "the melody is kept exactly as played."
     )
     params: ClassVar[tuple[Param, ...]] = (BARS, INSTRUMENTS, THRESHOLD, SHORTEST_NOTE)
+    verbs: ClassVar[tuple[Verb, ...]] = (
+        Verb(
+            "accompany",
+            "Add accompaniment tracks to a melody with a GAN model; the melody is kept exactly as given.",
+        ),
+    )
+    default_model: ClassVar[str] = "bach-chorale-unet"
+    input_help: ClassVar[str] = (
+        "A sample melody's name (see `opencomposer melodies list`, for example twinkle) or a MIDI or MusicXML file."
+    )
 
     def __init__(self, entry: ModelEntry) -> None:
         from opencomposer.models import build_generator, generator_config
@@ -160,6 +178,17 @@ class Accompany(Technique):
             "notes": sum(len(track.notes) for track in tracks),
         }
         return Generation(score=result, info=info)
+
+    def describe(self, given: Score, generation: Generation, seed: int) -> str:
+        """The melody's track and the accompaniment's, each with its instrument, and the size of the result."""
+        from opencomposer.music.instruments import program_to_name
+
+        result = generation.score
+        parts = ", ".join(f"{track.name} ({program_to_name(track.program)})" for track in result.tracks[1:])
+        return (
+            f"{result.tracks[0].name!r} and {parts}; {result.n_notes} notes in {result.n_bars} bars "
+            f"(model {self.card.name}, seed {seed})."
+        )
 
     def _probabilities(self, melody_roll: npt.NDArray[np.bool_], seed: int) -> tuple[npt.NDArray[np.float32], int]:
         """The generator's blended output over the whole melody: (tracks, steps, pitches) in [0, 1]."""

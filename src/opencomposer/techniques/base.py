@@ -46,6 +46,9 @@ class Param:
         The allowed values for "choice".
     unit
         Shown beside the value ("%", "seconds", "bars"); empty when there is none.
+    modes
+        For a technique with modes (a ``mode`` parameter), the modes this parameter belongs to; empty when it
+        belongs to every mode. The web form shows it only in those modes, and each mode's command has its flag.
     """
 
     name: str
@@ -56,6 +59,7 @@ class Param:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     unit: str = ""
+    modes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind == "choice" and not self.choices:
@@ -117,6 +121,8 @@ class Param:
             )
         if self.unit:
             schema["x-unit"] = self.unit
+        if self.modes:
+            schema["x-modes"] = list(self.modes)
         return schema
 
 
@@ -207,6 +213,23 @@ SEED = Param(
 """The seed of a generation, declared once for every technique (a training run's is in `training.params`)."""
 
 
+MODE_PARAM = "mode"
+"""The name of the choice parameter by which a technique with modes is told which one to run."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verb:
+    """A command of a technique (``opencomposer generate <name>``): its name, its help, and the mode it runs.
+
+    `mode` is a value of the technique's ``mode`` parameter, which the verb then sets; None for a technique
+    without modes.
+    """
+
+    name: str
+    help: str
+    mode: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Generation:
     """What a technique returns.
@@ -229,6 +252,12 @@ class Technique(ABC):
     title: ClassVar[str]
     description: ClassVar[str]
     params: ClassVar[tuple[Param, ...]]
+    verbs: ClassVar[tuple[Verb, ...]]
+    """Its commands: one, or one per mode."""
+    default_model: ClassVar[str]
+    """The shipped model a command uses when none is named."""
+    input_help: ClassVar[str]
+    """What a command's input (``--melody``) may be, in a sentence."""
     threads: int = INFERENCE_THREADS
     """Torch threads each generation runs on (the studio sets its `inference_threads` here)."""
 
@@ -248,6 +277,22 @@ class Technique(ABC):
     @abstractmethod
     def _generate(self, score: Score, params: Mapping[str, object], seed: int) -> Generation:
         """The technique's own generation (see `generate`)."""
+
+    @abstractmethod
+    def describe(self, given: Score, generation: Generation, seed: int) -> str:
+        """One line on what `generation` made of `given`, ending with the model and the seed."""
+
+    @classmethod
+    def verb_params(cls, verb: Verb) -> tuple[Param, ...]:
+        """The parameters a verb takes: those of its mode (all, for a technique without modes), not the mode."""
+        return tuple(
+            param for param in cls.params if param.name != MODE_PARAM and (not param.modes or verb.mode in param.modes)
+        )
+
+    @classmethod
+    def verb_values(cls, verb: Verb, given: Mapping[str, object]) -> dict[str, object]:
+        """The parameter values for a generation by `verb`: `given`, and its mode when it has one."""
+        return {**given, MODE_PARAM: verb.mode} if verb.mode is not None else dict(given)
 
 
 def model_param(technique: str, default: str | None = None) -> Param:

@@ -40,7 +40,15 @@ from opencomposer.music.pianoroll import RollSpec, to_roll
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.music.transform import melody_track
 from opencomposer.registry import ModelEntry, get_model, load_weights
-from opencomposer.techniques.base import SEED, Generation, Param, Technique, check_time_budget, validate_params
+from opencomposer.techniques.base import (
+    SEED,
+    Generation,
+    Param,
+    Technique,
+    Verb,
+    check_time_budget,
+    validate_params,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -78,6 +86,7 @@ MAX_REMOVE = Param(
     minimum=0.0,
     maximum=100.0,
     unit="%",
+    modes=("edit",),
 )
 MAX_ADD = Param(
     "max_add_notes",
@@ -87,6 +96,7 @@ MAX_ADD = Param(
     minimum=0,
     maximum=10_000,
     unit="notes",
+    modes=("edit",),
 )
 ITERATIONS = Param(
     "iterations",
@@ -128,6 +138,7 @@ START_BAR = Param(
     minimum=1,
     maximum=1024,
     unit="bars",
+    modes=("inpaint",),
 )
 INPAINT_BARS = Param(
     "inpaint_bars",
@@ -137,6 +148,7 @@ INPAINT_BARS = Param(
     minimum=1,
     maximum=1024,
     unit="bars",
+    modes=("inpaint",),
 )
 VOICES = Param(
     "voices",
@@ -144,6 +156,7 @@ VOICES = Param(
     "all",
     "Inpaint mode: which voices to rewrite in those bars.",
     choices=tuple(VOICE_CHOICES),
+    modes=("inpaint",),
 )
 
 
@@ -176,14 +189,37 @@ class Edit(Technique):
     )
     params: ClassVar[tuple[Param, ...]] = (
         MODE,
+        START_BAR,
+        INPAINT_BARS,
+        VOICES,
         MAX_REMOVE,
         MAX_ADD,
         ITERATIONS,
         CREATIVE_RISK,
         PARALLELS,
-        START_BAR,
-        INPAINT_BARS,
-        VOICES,
+    )
+    verbs: ClassVar[tuple[Verb, ...]] = (
+        Verb(
+            "edit",
+            "Rewrite a melody or score with an AR-CNN: notes that sound out of place are removed or changed and "
+            "missing ones added, within the limits given.",
+            mode="edit",
+        ),
+        Verb(
+            "harmonize",
+            "Harmonize a melody in four voices with an AR-CNN; the melody is kept exactly as given.",
+            mode="harmonize",
+        ),
+        Verb(
+            "inpaint",
+            "Rewrite only the chosen bars (and voices) of a score with an AR-CNN; the rest stays as it was.",
+            mode="inpaint",
+        ),
+    )
+    default_model: ClassVar[str] = "bach-arcnn"
+    input_help: ClassVar[str] = (
+        "A sample melody's name (see `opencomposer melodies list`) or a MIDI or MusicXML file: a melody "
+        "or a score of up to four voices."
     )
 
     def __init__(self, entry: ModelEntry) -> None:
@@ -271,6 +307,14 @@ class Edit(Technique):
             "octave_shift": -piece.shift,
         }
         return Generation(score=final, frames=(*frames, final), info=info)
+
+    def describe(self, given: Score, generation: Generation, seed: int) -> str:
+        """The result's voices, the notes added and removed, and its length in bars."""
+        info = generation.info
+        return (
+            f"{', '.join(track.name for track in generation.score.tracks)}; {info['notes_added']} notes added, "
+            f"{info['notes_removed']} removed, in {generation.score.n_bars} bars (model {self.card.name}, seed {seed})."
+        )
 
     def _inpaint_cells(
         self, values: Mapping[str, object], piece: _Piece, n_steps: int

@@ -30,7 +30,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from opencomposer.errors import ModelFileError, ParameterError
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.registry import ModelCard, ModelEntry, get_model, load_weights
-from opencomposer.techniques.base import SEED, Generation, Param, Technique, check_time_budget, validate_params
+from opencomposer.techniques.base import (
+    SEED,
+    Generation,
+    Param,
+    Technique,
+    Verb,
+    check_time_budget,
+    validate_params,
+)
 
 if TYPE_CHECKING:
     import symusic.core
@@ -253,6 +261,16 @@ class Extend(Technique):
         "the input is kept exactly as given and every track plays on."
     )
     params: ClassVar[tuple[Param, ...]] = (SAMPLING, TOP_K, TOP_P, CREATIVE_RISK, INPUT_SECONDS, EXTENSION_SECONDS)
+    verbs: ClassVar[tuple[Verb, ...]] = (
+        Verb(
+            "extend",
+            "Continue a score with a Transformer model; the input is kept exactly and every track plays on.",
+        ),
+    )
+    default_model: ClassVar[str] = "classical-transformer"
+    input_help: ClassVar[str] = (
+        "The score to continue: a sample melody's name (see `opencomposer melodies list`) or a MIDI or MusicXML file."
+    )
 
     def __init__(self, entry: ModelEntry) -> None:
         from opencomposer.models.transformer import Transformer, TransformerConfig
@@ -341,6 +359,16 @@ class Extend(Technique):
                 "tokens_per_second": round(len(generated) / max(seconds, 1e-9), 1),
                 "continuation_start_ticks": start_ticks,
             },
+        )
+
+    def describe(self, given: Score, generation: Generation, seed: int) -> str:
+        """The notes added after the input's, the length of the result, and the speed of the sampling."""
+        info = generation.info
+        model = self.card.name if self.card is not None else "unsaved"
+        return (
+            f"{info['notes_added']} notes added after the input's {given.n_notes}, "
+            f"{generation.score.get_duration_seconds():.1f} s in all ({info['tokens_generated']} tokens at "
+            f"{info['tokens_per_second']} tokens/s; model {model}, seed {seed})."
         )
 
     def _continue(

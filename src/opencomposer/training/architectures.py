@@ -1,10 +1,12 @@
 """The trainable architectures, one registry for the CLI and the studio.
 
 Each training module (GAN, AR-CNN, Transformer) describes what it can train as `Architecture`s: the
-technique its models serve, the hyperparameters it declares, its named presets, and two functions, one
-that checks a request without training (`plan`) and one that trains (`train`). The studio lists, checks
-and runs training jobs only through this registry, so a new architecture appears in the studio, its API
-and its web UI as soon as its module is named in `_PROVIDERS`.
+technique its models serve, the hyperparameters it declares, its named presets, and three functions: one
+that checks a request without training (`plan`), one that trains (`train`) and one that measures a trained
+model on held-out pieces (`evaluate`). The studio lists, checks and runs training jobs only through this
+registry, and `evaluate_model` finds a model's evaluation here by its technique, so a new architecture
+appears in the studio, its API, its web UI and `opencomposer models evaluate` as soon as its module is
+named in `_PROVIDERS`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from opencomposer.errors import UnknownNameError
 from opencomposer.techniques.base import Param, ParamValue
@@ -83,6 +85,41 @@ class TrainFunction(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class EvaluationRequest:
+    """What a held-out evaluation is asked for; each family reads the fields that apply to it.
+
+    Parameters
+    ----------
+    dataset
+        The dataset whose held-out pieces to use; None for the model's own.
+    split
+        The held-out split ("test" or "valid"), for families that evaluate on one split.
+    seed
+        Seed of the generation (and of any random re-pairing or ordering).
+    limit
+        Evaluate at most this many pieces; None for the family's default.
+    likelihood_as_coconet
+        Edit models: also measure the NLL as Coconet's released evaluation does (5 orderings).
+    """
+
+    dataset: str | None = None
+    split: str = "test"
+    seed: int = 0
+    limit: int | None = None
+    likelihood_as_coconet: bool = True
+
+
+class EvaluateFunction(Protocol):
+    """Measure a trained model on held-out pieces; returns the report (JSON-ready after `json_ready`).
+
+    The report holds ``quality_bars``, a mapping of each bar's name to whether the model meets it, and is
+    what `opencomposer.training.evaluation.record_evaluation` writes into the model's card.
+    """
+
+    def __call__(self, entry: ModelEntry, request: EvaluationRequest) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
 class Architecture:
     """A trainable architecture.
 
@@ -103,8 +140,9 @@ class Architecture:
         Its named presets.
     default_training
         The hyperparameters a run without a preset recommends over the declared defaults (the user's values win).
-    plan, train
-        See `PlanFunction` and `TrainFunction`.
+    plan, train, evaluate
+        See `PlanFunction`, `TrainFunction` and `EvaluateFunction`; every architecture serving a technique
+        evaluates its models the same way.
     """
 
     name: str
@@ -116,6 +154,7 @@ class Architecture:
     default_training: Mapping[str, ParamValue]
     plan: PlanFunction
     train: TrainFunction
+    evaluate: EvaluateFunction
 
 
 def list_architectures() -> list[Architecture]:
@@ -136,3 +175,18 @@ def get_architecture(name: str) -> Architecture:
             return architecture
     known = ", ".join(architecture.name for architecture in architectures)
     raise UnknownNameError(f"There is no trainable architecture called {name!r}; choose one of {known}.")
+
+
+def evaluate_model(entry: ModelEntry, request: EvaluationRequest) -> dict[str, Any]:
+    """Measure `entry` on held-out pieces the way the architectures serving its technique do (imports torch).
+
+    Raises `UnknownNameError` when no trainable architecture serves the model's technique.
+    """
+    technique = entry.card.technique
+    for architecture in list_architectures():
+        if architecture.technique == technique:
+            return architecture.evaluate(entry, request)
+    raise UnknownNameError(
+        f"{entry.name!r} serves the {technique!r} technique, which no trainable architecture serves, so it has no "
+        "held-out evaluation; evaluate its generated files with `opencomposer evaluate` instead."
+    )

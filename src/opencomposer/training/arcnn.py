@@ -40,7 +40,7 @@ from opencomposer.music.pianoroll import RollSpec, to_roll
 from opencomposer.music.score import Score
 from opencomposer.registry import ModelEntry
 from opencomposer.techniques.base import ParamValue, validate_params
-from opencomposer.training.architectures import Architecture, PresetInfo
+from opencomposer.training.architectures import Architecture, EvaluationRequest, PresetInfo
 from opencomposer.training.evaluation import HEADLINE_METRICS, held_out_pieces
 from opencomposer.training.events import Sink
 from opencomposer.training.objectives import Objective
@@ -512,6 +512,7 @@ def architectures() -> list[Architecture]:
             default_training=_SMALL_TRAINING,
             plan=plan_arcnn,
             train=train,
+            evaluate=_evaluate,
         )
     ]
 
@@ -552,3 +553,15 @@ def evaluate_edit_model(
         report["likelihood_coconet"] = coconet
         report["quality_bars"]["nll_as_low_as_coconet"] = coconet["nll_per_frame"] <= COCONET_NLL_16TH
     return report
+
+
+def _evaluate(entry: ModelEntry, request: EvaluationRequest) -> dict[str, Any]:
+    """`evaluate_edit_model` as the architecture registry calls it (`EvaluateFunction`)."""
+    return evaluate_edit_model(
+        entry,
+        request.dataset,
+        split=request.split,
+        seed=request.seed,
+        limit=request.limit,
+        likelihood_as_coconet=request.likelihood_as_coconet,
+    )

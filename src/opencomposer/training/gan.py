@@ -39,8 +39,8 @@ from opencomposer.models.unet_gan import UNetConfig
 from opencomposer.music.pianoroll import RollSpec
 from opencomposer.registry import ModelEntry
 from opencomposer.techniques.base import ParamValue, validate_params
-from opencomposer.training.architectures import Architecture, PresetInfo
-from opencomposer.training.evaluation import HEADLINE_METRICS
+from opencomposer.training.architectures import Architecture, EvaluationRequest, PresetInfo
+from opencomposer.training.evaluation import HEADLINE_METRICS, evaluate_accompaniment
 from opencomposer.training.events import Sink
 from opencomposer.training.objectives import Objective
 from opencomposer.training.objectives.gan import LAB_BETAS, WganGp
@@ -478,6 +478,12 @@ def architectures() -> list[Architecture]:
             default_training=_SMALL_TRAINING,
             plan=plan,
             train=train,
+            evaluate=_evaluate,
         )
 
     return [describe(architecture) for architecture in GENERATOR_ARCHITECTURES]
+
+
+def _evaluate(entry: ModelEntry, request: EvaluationRequest) -> dict[str, Any]:
+    """`evaluate_accompaniment` as the architecture registry calls it (`EvaluateFunction`)."""
+    return evaluate_accompaniment(entry, request.dataset, split=request.split, seed=request.seed, limit=request.limit)

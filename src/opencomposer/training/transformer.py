@@ -43,7 +43,7 @@ from opencomposer.techniques.extend import (
     make_tokenizer,
     tokenizer_path,
 )
-from opencomposer.training.architectures import Architecture, PresetInfo
+from opencomposer.training.architectures import Architecture, EvaluationRequest, PresetInfo
 from opencomposer.training.events import Sink
 from opencomposer.training.objectives import Objective
 from opencomposer.training.objectives.lm import LanguageModel
@@ -726,5 +726,12 @@ def architectures() -> list[Architecture]:
             default_training=_DEFAULT_TRAINING,
             plan=plan,
             train=train,
+            evaluate=_evaluate,
         )
     ]
+
+
+def _evaluate(entry: ModelEntry, request: EvaluationRequest) -> dict[str, Any]:
+    """`evaluate_extend_model` as the architecture registry calls it (`EvaluateFunction`); the split is each
+    dataset's test split, else its valid one."""
+    return evaluate_extend_model(entry, request.dataset, seed=request.seed, limit=request.limit)

@@ -107,9 +107,16 @@ export function ParamForm(props: {
   onChange: (values: ParamValues) => void;
 }) {
   const { prefix, schema, values, onChange } = props;
+  // A technique with modes declares which fields belong to which mode ("x-modes"); a field without it
+  // belongs to every mode, and the form shows only the current mode's own.
+  const mode = values.mode ?? schema.properties.mode?.default;
+  const shown = Object.entries(schema.properties).filter(([, property]) => {
+    const modes = (property as JsonSchemaProperty & { "x-modes"?: string[] })["x-modes"];
+    return modes === undefined || modes.includes(String(mode));
+  });
   return (
     <div class="params">
-      {Object.entries(schema.properties).map(([name, property]) => (
+      {shown.map(([name, property]) => (
         <Field
           key={name}
           id={`${prefix}-${name}`}

@@ -15,8 +15,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from opencomposer.studio.home import ID_PATTERN
 from opencomposer.studio.jobs import JobStatus
+from opencomposer.techniques.base import MAX_SEED as MAX_SEED  # the routes and share read it here
 
-MAX_SEED = 2**31 - 1
 MODEL_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 MELODY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 DATASET_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
