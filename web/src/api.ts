@@ -58,12 +58,9 @@ export function downloadName(title: string, suffix: string): string {
 
 export type ModelCard = Narrow<
   Schemas["ModelPublic"],
-  // The server always sends these two, though their defaults make them optional in the schema.
-  Required<Pick<Schemas["ModelPublic"], "quality_bars" | "metric_words">> & {
-    tracks: Schemas["DatasetTrack"][];
-    metrics: Record<string, unknown>;
-    training: Record<string, unknown>;
-  }
+  // The server always sends these two, though their defaults make them optional in the schema; a card's tracks
+  // are a dataset's (name, role, program, is_drum), declared as free-form objects.
+  Required<Pick<Schemas["ModelPublic"], "quality_bars" | "metric_words">> & { tracks: Schemas["DatasetTrack"][] }
 >;
 
 export type Dataset = Schemas["DatasetPublic"];
