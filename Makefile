@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: studio test lint typecheck unit bench fuzz clean system-deps test-deps web dist
+.PHONY: studio test lint typecheck unit bench fuzz clean system-deps test-deps web dist api-types
 
 # Debian packages the project needs at run time; installed only when missing. FluidSynth and its General
 # MIDI soundfont play compositions in the studio (without them, only the audio downloads are unavailable);
@@ -66,9 +66,19 @@ dist: $(STAMP) web
 	$(PY) -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation --wheel-dir dist dist/opencomposer-*.tar.gz
 	@ls -l dist
 
+# The web UI's API types, generated from the studio's OpenAPI schema: web/openapi.json (scripts/export_openapi.py),
+# then web/src/api-schema.d.ts (openapi-typescript), both committed; `make lint` fails when either is stale.
+api-types: $(STAMP) web/node_modules/.package-lock.json
+	$(PY) scripts/export_openapi.py
+	cd web && npm run --silent api-types
+
 lint: $(STAMP) web/node_modules/.package-lock.json
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/ruff format --check src tests benchmarks scripts
+	$(PY) scripts/export_openapi.py --check
+	@cd web && npm run --silent api-types:check >/dev/null || { \
+		echo "web/src/api-schema.d.ts differs from the types generated from web/openapi.json: run \`make api-types\`," \
+			"then commit web/openapi.json and web/src/api-schema.d.ts." >&2; exit 1; }
 	cd web && npm run --silent lint
 
 typecheck: $(STAMP)

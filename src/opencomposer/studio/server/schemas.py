@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from opencomposer.studio.home import ID_PATTERN
 from opencomposer.studio.jobs import JobStatus
 from opencomposer.techniques.base import MAX_SEED as MAX_SEED  # the routes and share read it here
+from opencomposer.training.events import EventKind
 
 MODEL_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 MELODY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -399,7 +400,7 @@ class JobEventPublic(PublicSchema):
     seq: int
     job_id: str
     run: int
-    kind: str
+    kind: EventKind
     step: int
     total_steps: int
     elapsed_seconds: float
