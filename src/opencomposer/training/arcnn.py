@@ -23,9 +23,8 @@ from typing import Any
 
 import torch
 
-from opencomposer.data.loader import make_loader
 from opencomposer.data.registry import Dataset, Piece, TrackSlot, get_dataset
-from opencomposer.data.windows import WindowSpec, prepare
+from opencomposer.data.windows import WindowSpec
 from opencomposer.errors import DatasetError, ParameterError, TrainingError, UnknownNameError
 from opencomposer.models import count_parameters
 from opencomposer.models.arcnn import (
@@ -48,14 +47,13 @@ from opencomposer.training.objectives.masked import MaskedCells
 from opencomposer.training.params import TRAINING_PARAMS
 from opencomposer.training.road import (
     CardParts,
-    Recipe,
     Trained,
     TrainingData,
+    WindowRecipe,
     run_training,
-    window_evaluation,
     window_json,
 )
-from opencomposer.training.trainer import BatchSource, Evaluator, TrainResult
+from opencomposer.training.trainer import TrainResult
 
 ARCNN_PARAMS = TRAINING_PARAMS
 """The hyperparameters of an AR-CNN run (the shared ones: the objective has no others)."""
@@ -150,7 +148,7 @@ def default_preset(dataset: str) -> ArcnnPreset:
     )
 
 
-class ArcnnRecipe(Recipe):
+class ArcnnRecipe(WindowRecipe):
     """The AR-CNN's part of a run: windows of voices, one `Arcnn` under the orderless-NADE objective."""
 
     technique = "edit"
@@ -160,14 +158,17 @@ class ArcnnRecipe(Recipe):
     def __init__(self, preset: ArcnnPreset, dataset: Dataset | str | None) -> None:
         self.spec = preset
         self.dataset = dataset
+        self.default_dataset = preset.dataset
+        self.window = preset.window
+        self.tempo = preset.tempo
+        self.eval_windows = EVAL_WINDOWS
         self.preset = preset.name
         self.training = preset.training
 
     def prepare(self, values: Mapping[str, ParamValue], workers: int | None) -> TrainingData:
         """Cut the dataset into windows; checks that they hold the network's voices and pitches."""
         preset = self.spec
-        self.source = self.dataset if isinstance(self.dataset, Dataset) else get_dataset(self.dataset or preset.dataset)
-        self.prepared = prepare(self.source, preset.window, workers=workers)
+        data = self.read_windows(workers)
         slots = self.prepared.tracks
         if len(slots) != preset.model.voices or preset.window.roll.n_pitches != preset.model.pitches:
             raise TrainingError(
@@ -175,7 +176,7 @@ class ArcnnRecipe(Recipe):
                 f"but the windows of {self.prepared.name!r} hold {len(slots)} tracks over "
                 f"{preset.window.roll.n_pitches}; choose another preset."
             )
-        return TrainingData(self.prepared.name, len(self.prepared.windows["train"]))
+        return data
 
     def build(self, values: Mapping[str, ParamValue], steps_for: Callable[[int], int]) -> Objective:
         """The network and its masked-cells objective (whose learning rate decays over the run's steps)."""
@@ -190,15 +191,6 @@ class ArcnnRecipe(Recipe):
             "dataset": self.prepared.name,
             "window": window_json(self.spec.window),
         }
-
-    def batches(self, batch_size: int, seed: int) -> BatchSource:
-        """Shuffled training windows, a new order each epoch."""
-        prepared = self.prepared
-        return lambda epoch: make_loader(prepared, "train", batch_size, True, seed * 100_003 + epoch, drop_last=True)
-
-    def evaluator(self, eval_dir: Path, seed: int) -> Evaluator:
-        """Held-out sopranos harmonized by Gibbs sampling, measured against the data's own parts."""
-        return window_evaluation(self.prepared, self.spec.window, EVAL_WINDOWS, eval_dir, seed, self.spec.tempo)
 
     def card(self, name: str, result: TrainResult) -> CardParts:
         """The voices (as string-quartet instruments), the last loss and the last evaluation's headline metrics."""

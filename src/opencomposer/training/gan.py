@@ -20,9 +20,8 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from opencomposer.data.loader import make_loader
 from opencomposer.data.registry import Dataset, TrackSlot, get_dataset
-from opencomposer.data.windows import WindowSpec, prepare
+from opencomposer.data.windows import WindowSpec
 from opencomposer.errors import DatasetError, ParameterError, TrainingError, UnknownNameError
 from opencomposer.models import (
     GENERATOR_ARCHITECTURES,
@@ -47,14 +46,13 @@ from opencomposer.training.objectives.gan import LAB_BETAS, WganGp
 from opencomposer.training.params import GAN_PARAMS
 from opencomposer.training.road import (
     CardParts,
-    Recipe,
     Trained,
     TrainingData,
+    WindowRecipe,
     run_training,
-    window_evaluation,
     window_json,
 )
-from opencomposer.training.trainer import BatchSource, Evaluator, TrainResult
+from opencomposer.training.trainer import TrainResult
 
 EVAL_WINDOWS = 32
 POLYPHONY_PERCENTILE = 99.0
@@ -227,7 +225,7 @@ def default_preset(architecture: str, dataset: str) -> GanPreset:
     )
 
 
-class GanRecipe(Recipe):
+class GanRecipe(WindowRecipe):
     """The accompaniment GAN's part of a run: windows, a generator and a critic under WGAN-GP."""
 
     technique = "accompany"
@@ -236,6 +234,10 @@ class GanRecipe(Recipe):
     def __init__(self, preset: GanPreset, dataset: Dataset | str | None) -> None:
         self.spec = preset
         self.dataset = dataset
+        self.default_dataset = preset.dataset
+        self.window = preset.window
+        self.tempo = preset.tempo
+        self.eval_windows = EVAL_WINDOWS
         self.architecture = preset.architecture
         self.preset = preset.name
         self.training = preset.training
@@ -243,8 +245,7 @@ class GanRecipe(Recipe):
     def prepare(self, values: Mapping[str, ParamValue], workers: int | None) -> TrainingData:
         """Cut the dataset into windows; checks that it has a melody and the tracks the generator makes."""
         preset = self.spec
-        self.source = self.dataset if isinstance(self.dataset, Dataset) else get_dataset(self.dataset or preset.dataset)
-        self.prepared = prepare(self.source, preset.window, workers=workers)
+        data = self.read_windows(workers)
         slots = self.prepared.tracks
         melody_index = self.prepared.melody_index
         if melody_index is None:
@@ -257,7 +258,7 @@ class GanRecipe(Recipe):
                 f"{len(self.generated)} to generate ({', '.join(slots[i].name for i in self.generated)}); "
                 "choose another preset."
             )
-        return TrainingData(self.prepared.name, len(self.prepared.windows["train"]))
+        return data
 
     def build(self, values: Mapping[str, ParamValue], steps_for: Callable[[int], int]) -> Objective:
         """The generator, the critic and their WGAN-GP objective."""
@@ -283,15 +284,6 @@ class GanRecipe(Recipe):
             "dataset": self.prepared.name,
             "window": window_json(self.spec.window),
         }
-
-    def batches(self, batch_size: int, seed: int) -> BatchSource:
-        """Shuffled training windows, a new order each epoch."""
-        prepared = self.prepared
-        return lambda epoch: make_loader(prepared, "train", batch_size, True, seed * 100_003 + epoch, drop_last=True)
-
-    def evaluator(self, eval_dir: Path, seed: int) -> Evaluator:
-        """Accompaniments of held-out melodies, measured against the data's own."""
-        return window_evaluation(self.prepared, self.spec.window, EVAL_WINDOWS, eval_dir, seed, self.spec.tempo)
 
     def card(self, name: str, result: TrainResult) -> CardParts:
         """The window layout, the decoding's polyphony limits, and the last evaluation's headline metrics."""

@@ -28,7 +28,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from opencomposer.data.windows import PreparedDataset, WindowSpec
+from opencomposer.data.loader import make_loader
+from opencomposer.data.registry import Dataset, get_dataset
+from opencomposer.data.windows import PreparedDataset, WindowSpec, prepare
 from opencomposer.errors import TrainingError
 from opencomposer.registry import ModelCard, ModelEntry, check_model_name, save_model
 from opencomposer.techniques.base import Param, ParamValue, validate_params
@@ -282,6 +284,40 @@ def run_training(
         installed = save_model(card, weights)
         recipe.saved(installed)
     return Trained(model, installed, result)
+
+
+class WindowRecipe(Recipe):
+    """A recipe that trains on piano-roll windows (the GAN and the AR-CNN): it reads its dataset into windows,
+    shuffles the training ones into batches, and evaluates on held-out windows.
+
+    A subclass sets `dataset` (the one asked for, else None for its preset's), `default_dataset`, `window`,
+    `tempo` and `eval_windows`, and checks the windows in its `prepare` after calling `read_windows`.
+    """
+
+    dataset: Dataset | str | None
+    default_dataset: str
+    window: WindowSpec
+    tempo: float
+    eval_windows: int
+    source: Dataset
+    prepared: PreparedDataset
+
+    def read_windows(self, workers: int | None) -> TrainingData:
+        """Cut the dataset into windows (`source`, `prepared`); what the road needs to know of them."""
+        self.source = (
+            self.dataset if isinstance(self.dataset, Dataset) else get_dataset(self.dataset or self.default_dataset)
+        )
+        self.prepared = prepare(self.source, self.window, workers=workers)
+        return TrainingData(self.prepared.name, len(self.prepared.windows["train"]))
+
+    def batches(self, batch_size: int, seed: int) -> BatchSource:
+        """Shuffled training windows, a new order each epoch."""
+        prepared = self.prepared
+        return lambda epoch: make_loader(prepared, "train", batch_size, True, seed * 100_003 + epoch, drop_last=True)
+
+    def evaluator(self, eval_dir: Path, seed: int) -> Evaluator:
+        """Up to `eval_windows` held-out windows, measured against the data's own (`window_evaluation`)."""
+        return window_evaluation(self.prepared, self.window, self.eval_windows, eval_dir, seed, self.tempo)
 
 
 def window_json(window: WindowSpec) -> dict[str, Any]:
