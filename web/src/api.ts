@@ -45,17 +45,6 @@ export type Composition = Narrow<
   { params: ParamValues; info: Record<string, number | string> }
 >;
 
-/** A file name made from a title, as the server names its downloads ("Twinkle - harmonize, bach-arcnn.mid"). */
-export function downloadName(title: string, suffix: string): string {
-  const cleaned = title
-    .replace(/\s*\(\s*/g, " - ")
-    .replace(/[^\p{L}\p{N}\s,._-]/gu, " ")
-    .replace(/\s+/g, " ")
-    .replace(/^[ .-]+|[ .-]+$/g, "")
-    .slice(0, 120);
-  return `${cleaned || "composition"}.${suffix}`;
-}
-
 export type ModelCard = Narrow<
   Schemas["ModelPublic"],
   // The server always sends these two, though their defaults make them optional in the schema; a card's tracks

@@ -1,7 +1,7 @@
 // A composition: its tracks on one piano roll with a playhead; play, pause, loop; mute, solo, instrument and
 // volume per track; the AR-CNN's edits replayed frame by frame; downloads.
 import { useEffect, useState } from "preact/hooks";
-import { type Composition, type Melody, type ScoreNotes, type Status, downloadName, post } from "../api";
+import { type Composition, type Melody, type ScoreNotes, type Status, post } from "../api";
 import { GM_FAMILIES, TRACK_COLOURS, secondsToTicks } from "../music";
 import { type TrackMix, player } from "../player";
 import { attempt, showError } from "../state";
@@ -177,18 +177,13 @@ export function Result({ composition, score, frames, status, onUseAsInput }: Pro
           </span>
         )}
         <span class="spacer" />
-        <a class="button" href={`${base}/midi`} download={downloadName(composition.title, "mid")}>
+        <a class="button" href={`${base}/midi`} download>
           Download MIDI
         </a>
         <ShareButton composition={composition} />
         {status?.audio
           ? (["wav", "ogg", "mp3"] as const).map((format) => (
-              <a
-                key={format}
-                class="button"
-                href={`${base}/audio/${format}`}
-                download={downloadName(composition.title, format)}
-              >
+              <a key={format} class="button" href={`${base}/audio/${format}`} download>
                 {format.toUpperCase()}
               </a>
             ))

@@ -1,7 +1,7 @@
 // Sharing: a composition downloaded as one bundle (MIDI, MP3, piano roll, a card of what made it and a page that
 // plays it anywhere), and a bundle imported from someone else, made again here to check it gives the same notes.
 import { useState } from "preact/hooks";
-import { type Composition, type Melody, downloadName, post } from "../api";
+import { type Composition, type Melody, post } from "../api";
 import { attempt, showNotice } from "../state";
 
 /** What `POST /api/shares` answers. */
@@ -21,7 +21,7 @@ export function ShareButton({ composition }: { composition: Composition }) {
     <a
       class="button"
       href={`/api/compositions/${composition.id}/share`}
-      download={downloadName(composition.title, "ocshare")}
+      download
       title="One file with the MIDI, an MP3, the piano roll, what made it and a page that plays it in any browser"
     >
       Share

@@ -1,6 +1,6 @@
 // Your compositions: listen, open one in the studio, rename, delete, download.
 import { useEffect, useState } from "preact/hooks";
-import { type Composition, type Status, del, downloadName, get, patch } from "../api";
+import { type Composition, type Status, del, get, patch } from "../api";
 import { ImportShare, ShareButton } from "../components/Share";
 import { attempt, showNotice } from "../state";
 
@@ -114,7 +114,7 @@ export function Compositions({
                 <button type="button" onClick={() => setEditing({ id: item.id, title: item.title })}>
                   Rename
                 </button>
-                <a class="button" href={`/api/compositions/${item.id}/midi`} download={downloadName(item.title, "mid")}>
+                <a class="button" href={`/api/compositions/${item.id}/midi`} download>
                   MIDI
                 </a>
                 <ShareButton composition={item} />
