@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Request
+from playwright.sync_api import Browser, ConsoleMessage, Request, expect
 
 from opencomposer.music.melodies import get_melody
 from opencomposer.music.midi import midi_to_bytes
@@ -97,5 +97,6 @@ def test_a_composition_shared_from_the_compositions_page_imports_back_identicall
     page.get_by_label("Import a shared composition").set_input_files(bundle)
     page.wait_for_selector("[data-identical='true']", timeout=60_000)
     assert page.get_by_text("the notes are identical to the shared ones").first.is_visible()
-    assert page.locator("tr.composition-row", has_text=f"{composition['title']} (regenerated)").count() == 1
+    # The list is fetched again after the import; wait for it rather than reading it at once.
+    expect(page.locator("tr.composition-row", has_text=f"{composition['title']} (regenerated)")).to_have_count(1)
     page.context.close()
