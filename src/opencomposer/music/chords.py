@@ -201,3 +201,22 @@ def estimate_chord(weights: npt.ArrayLike, *, min_weight: float = 1e-9) -> Chord
             if best is None or score > best[0] + 1e-12:
                 best = (score, Chord(root, template))
     return best[1] if best is not None else None
+
+
+def estimate_chords(weights: npt.ArrayLike, *, min_weight: float = 1e-9) -> list[Chord | None]:
+    """`estimate_chord` of every row of an (n, 12) array of pitch-class weights, at once."""
+    values = np.asarray(weights, dtype=np.float64).reshape(-1, 12)
+    candidates = [(quality, root) for quality in QUALITIES for root in range(12)]
+    tones = np.zeros((len(candidates), 12))
+    for row, (quality, root) in enumerate(candidates):
+        tones[row, [(root + interval) % 12 for interval in TEMPLATES[quality]]] = 1.0
+    total = values.sum(axis=1, keepdims=True)
+    on = values @ tones.T  # (n, candidates)
+    missing = (values <= min_weight).astype(np.float64) @ tones.T
+    is_dom = np.array([quality == "dom" for quality, _ in candidates], dtype=np.float64)
+    score = 2.0 * on - total - 0.1 * total * missing - 0.01 * total * is_dom[None, :]
+    best = np.argmax(score - 1e-12 * np.arange(len(candidates))[None, :], axis=1)
+    return [
+        None if total[row, 0] <= min_weight else Chord(candidates[index][1], TEMPLATES[candidates[index][0]])
+        for row, index in enumerate(best.tolist())
+    ]

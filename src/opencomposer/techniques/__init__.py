@@ -13,6 +13,7 @@ from opencomposer.techniques.base import Technique
 
 _TECHNIQUES: dict[str, str] = {
     "accompany": "opencomposer.techniques.accompany:Accompany",
+    "band": "opencomposer.techniques.band:Band",
     "edit": "opencomposer.techniques.edit:Edit",
     "extend": "opencomposer.techniques.extend:Extend",
 }

@@ -28,6 +28,7 @@ _PROVIDERS: tuple[str, ...] = (
     "opencomposer.training.gan:architectures",
     "opencomposer.training.arcnn:architectures",
     "opencomposer.training.transformer:architectures",
+    "opencomposer.training.band:architectures",
 )
 """``module:function`` of each training module's `architectures()`; the function returns its `Architecture`s."""
 

@@ -1,0 +1,286 @@
+"""How a genre band measures, on held-out pieces of its own genre's data, against the bars of its issue.
+
+`evaluate_band(entry)` takes the held-out pieces of the model's dataset (their first `EVAL_BARS` bars),
+plays the band on each piece's melody, and measures, beside the same numbers of the data's own bands:
+
+- ``in_scale_ratio`` and ``empty_bar_rate`` of the band's pitched parts (bars: within 0.05 of the data's);
+- ``tonal_distance`` melody-to-band, beside the data's with every melody re-paired with another piece's
+  band (bar: below that);
+- ``similarity_index`` of the pieces against the data's (Yang and Lerch; bar: at least 0.7), and that of
+  the rule-based band (`rule_based_band`) on the same melodies (bar: the model's is higher);
+- the drums' ``drum_in_pattern_rate`` (8th-note grid) and ``drum_onsets_per_bar``, against the Groove MIDI
+  Dataset's test performances of the genre's style (bars: within 0.05, and within 20 %).
+
+The rule-based band is the yardstick a learnt band must beat: block chords on the chord each bar of the
+melody spells (`opencomposer.music.chords.estimate_chords`), the root in the bass, and one bar of the
+genre's drums repeated.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from opencomposer.data.evaluate import PieceSet, evaluate_sets
+from opencomposer.data.registry import Piece, get_dataset
+from opencomposer.errors import EvaluationError
+from opencomposer.metrics.harmony import tonal_distance
+from opencomposer.metrics.rolls import detect_key, drum_in_pattern_rate, empty_bar_rate, in_scale_ratio, note_starts
+from opencomposer.models.band import DRUM_NOTES, STEPS_PER_BEAT, drum_track
+from opencomposer.music.chords import estimate_chords, voicing
+from opencomposer.music.pianoroll import RollSpec, to_roll
+from opencomposer.music.score import Note, Score, Track
+from opencomposer.registry import ModelEntry
+from opencomposer.training.band import (
+    BandPreset,
+    BeatPiece,
+    PartSpec,
+    drum_bars,
+    get_band_preset,
+    pitch_class_weights,
+    read_beat_pieces,
+)
+
+EVAL_BARS = 16
+EVAL_PIECES = 40
+SPEC = RollSpec(STEPS_PER_BEAT, 0, 127)
+BARS = {
+    "in_scale_ratio": "within 0.05 of the data's",
+    "empty_bar_rate": "within 0.05 of the data's",
+    "tonal_distance": "below the data's with melodies and bands re-paired at random",
+    "similarity_index": "at least 0.7, and above the rule-based band's",
+    "drum_in_pattern_rate": "within 0.05 of the genre's Groove drums",
+    "drum_onsets_per_bar": "within 20 % of the genre's Groove drums",
+}
+
+
+def card_preset(entry: ModelEntry) -> BandPreset:
+    """The preset a band model was trained by (its card's), else one made from its card's parts."""
+    card = entry.card
+    preset_name = str(card.training.get("preset", ""))
+    try:
+        return get_band_preset(preset_name)
+    except Exception:  # a user's band: its parts are its dataset's tracks
+        parts = tuple(
+            PartSpec(str(part["name"]), int(part["program"]), tuple(part["sources"]), int(part["low"]), int(part["high"]))
+            for part in card.config["parts"]
+        )
+        return BandPreset(name="band", genre="", description="", dataset=card.dataset, parts=parts)
+
+
+def _crop(piece: BeatPiece, bars: int) -> tuple[Score, int]:
+    """The piece's first `bars` bars (fewer when it is shorter) and how many bars that is."""
+    n_bars = min(bars, len(piece.labels) // piece.beats_per_bar)
+    end = n_bars * piece.beats_per_bar * piece.score.resolution
+    tracks = [
+        track.with_notes(
+            [note._replace(duration=min(note.duration, end - note.start)) for note in track.notes if note.start < end]
+        )
+        for track in piece.score.tracks
+    ]
+    return piece.score.with_tracks(tracks), n_bars
+
+
+def data_band(score: Score, preset: BandPreset) -> list[Track]:
+    """The data's own band of a piece: its tracks that the preset's parts learn from, named as the parts."""
+    tracks = []
+    for part in preset.parts:
+        notes = [note for track in score.tracks if track.name in part.sources for note in track.notes]
+        tracks.append(Track(name=part.name, program=part.program, role="accompaniment", notes=tuple(notes)))
+    return tracks
+
+
+def rule_based_band(
+    melody: Sequence[Note], resolution: int, beats_per_bar: int, n_bars: int, drum_bar: np.ndarray | None
+) -> list[Track]:
+    """The yardstick: block chords on each bar's chord, its root in the bass, one drum bar repeated."""
+    ticks_per_bar = beats_per_bar * resolution
+    weights = pitch_class_weights(melody, resolution, n_bars * beats_per_bar)
+    per_bar = weights.reshape(n_bars, beats_per_bar, 12).sum(axis=1)
+    chords = estimate_chords(per_bar)
+    block, bass = [], []
+    for bar, chord in enumerate(chords):
+        if chord is None:
+            continue
+        start = bar * ticks_per_bar
+        block += [Note(pitch, start, ticks_per_bar, 70) for pitch in voicing(chord, low=48)]
+        bass.append(Note(36 + (chord.root - 36) % 12, start, ticks_per_bar, 80))
+    tracks = [
+        Track(name="Chords", program=0, role="accompaniment", notes=tuple(block)),
+        Track(name="Bass", program=32, role="accompaniment", notes=tuple(bass)),
+    ]
+    if drum_bar is not None:
+        ticks_per_step = resolution // STEPS_PER_BEAT
+        steps = min(len(drum_bar), beats_per_bar * STEPS_PER_BEAT)
+        hits = np.argwhere(drum_bar[:steps] > 0)
+        notes = [
+            Note(DRUM_NOTES[int(drum)], bar * ticks_per_bar + int(step) * ticks_per_step, ticks_per_step, int(drum_bar[step, drum]))
+            for bar in range(n_bars)
+            for step, drum in hits
+        ]
+        tracks.append(drum_track(sorted(notes, key=lambda note: (note.start, note.pitch))))
+    return tracks
+
+
+def band_values(score: Score, steps_per_bar: int) -> dict[str, float]:
+    """In-scale ratio, empty-bar rate and melody-to-band tonal distance of a score (melody first), and its drums'."""
+    roll = to_roll(score, SPEC)
+    pitched = [index for index, track in enumerate(score.tracks) if not track.is_drum]
+    drums = [index for index, track in enumerate(score.tracks) if track.is_drum]
+    band = [index for index in pitched if index != 0]
+    values: dict[str, float] = {}
+    key = detect_key(roll[pitched].max(axis=0)[None], SPEC)
+    values["in_scale_ratio"] = float(in_scale_ratio(roll[band].max(axis=0)[None], SPEC, key)[0])
+    values["empty_bar_rate"] = float(np.nanmean(empty_bar_rate(roll[band], steps_per_bar)))
+    values["tonal_distance"] = float(tonal_distance(roll[0], roll[band].max(axis=0), SPEC))
+    if drums:
+        drum_roll = roll[drums].max(axis=0)
+        values["drum_in_pattern_rate"] = float(drum_in_pattern_rate(drum_roll[None], SPEC, 2)[0])
+        n_bars = max(1, roll.shape[1] // steps_per_bar)
+        values["drum_onsets_per_bar"] = float(np.count_nonzero(note_starts(drum_roll)) / n_bars)
+    return values
+
+
+def _mean(rows: Sequence[dict[str, float]], key: str) -> float:
+    values = [row[key] for row in rows if key in row and math.isfinite(row[key])]
+    return float(np.mean(values)) if values else math.nan
+
+
+def groove_values(style: str, limit: int = 40) -> dict[str, float]:
+    """The drum values of the Groove MIDI Dataset's test performances of a style (4/4 beats), bar by bar."""
+    from opencomposer.data.sources.groove import Groove
+
+    rates, onsets = [], []
+    for index, piece in enumerate(Groove().iter_pieces("test", style=style, beat_type="beat")):
+        if index >= limit:
+            break
+        bars = drum_bars(piece.score)
+        if not bars:
+            continue
+        grid = np.stack(bars) > 0  # (bars, 16, 9)
+        per_step = grid.sum(axis=2).reshape(-1)  # hits at each step
+        on_grid = (np.arange(len(per_step)) % STEPS_PER_BEAT) % 2 == 0
+        if per_step.sum():
+            rates.append(float(per_step[on_grid].sum() / per_step.sum()))
+        onsets.append(float(grid.sum() / len(bars)))
+    return {"drum_in_pattern_rate": float(np.mean(rates)), "drum_onsets_per_bar": float(np.mean(onsets))}
+
+
+def evaluate_band(
+    entry: ModelEntry,
+    *,
+    dataset: str | None = None,
+    split: str = "test",
+    seed: int = 0,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """Measure a band model on held-out pieces (see the module docstring); returns a JSON-ready report."""
+    from opencomposer.techniques.band import Band
+
+    technique = Band(entry)
+    preset = card_preset(entry)
+    source = get_dataset(dataset or entry.card.dataset)
+    pieces = read_beat_pieces(source, preset, splits=(split,), limit=limit or EVAL_PIECES)
+    pieces = [piece for piece in pieces if piece.beats_per_bar == 4]
+    if len(pieces) < 2:
+        raise EvaluationError(f"The {split} split of {source.info.name!r} has fewer than two 4/4 pieces to measure on.")
+    drums = technique.band.drums
+    fixed_beat = drums.hits[drums.choose(120.0, np.random.default_rng(seed))] if drums is not None else None
+    model_rows, data_rows, baseline_rows, repaired_rows = [], [], [], []
+    model_pieces, data_pieces, baseline_pieces = [], [], []
+    cropped = [_crop(piece, EVAL_BARS) for piece in pieces]
+    bands = [data_band(score, preset) for score, _ in cropped]
+    for index, (piece, (score, n_bars)) in enumerate(zip(pieces, cropped, strict=True)):
+        melody = next(track for track in score.tracks if track.role == "melody")
+        melody = melody.with_notes(melody.notes)
+        tracks, _ = technique.band.play(
+            melody.notes,
+            resolution=score.resolution,
+            beats_per_bar=4,
+            n_bars=n_bars,
+            tempo=score.tempo,
+            seed=seed + index,
+        )
+        made = score.with_tracks([melody, *tracks])
+        real = score.with_tracks([melody, *bands[index]])
+        other = bands[(index + 1 + len(bands) // 2) % len(bands)]
+        repaired = score.with_tracks([melody, *other])
+        baseline = score.with_tracks(
+            [melody, *rule_based_band(melody.notes, score.resolution, 4, n_bars, fixed_beat)]
+        )
+        model_rows.append(band_values(made, 16))
+        data_rows.append(band_values(real, 16))
+        repaired_rows.append(band_values(repaired, 16))
+        baseline_rows.append(band_values(baseline, 16))
+        model_pieces.append(Piece(f"model/{piece.id}", _pitched(made), split))
+        data_pieces.append(Piece(piece.id, _pitched(real), split))
+        baseline_pieces.append(Piece(f"baseline/{piece.id}", _pitched(baseline), split))
+    reference = PieceSet(f"{source.info.name} {split}", tuple(data_pieces))
+    model_similarity = evaluate_sets(PieceSet("model", tuple(model_pieces)), reference, seed=seed).similarity_index
+    baseline_similarity = evaluate_sets(PieceSet("rule-based band", tuple(baseline_pieces)), reference, seed=seed).similarity_index
+    model = {key: _mean(model_rows, key) for key in ("in_scale_ratio", "empty_bar_rate", "tonal_distance")}
+    data = {key: _mean(data_rows, key) for key in ("in_scale_ratio", "empty_bar_rate", "tonal_distance")}
+    model["similarity_index"] = model_similarity
+    report: dict[str, Any] = {
+        "dataset": source.info.name,
+        "split": split,
+        "pieces": len(pieces),
+        "bars_per_piece": EVAL_BARS,
+        "seed": seed,
+        "model": model,
+        "dataset_values": data,
+        "repaired_tonal_distance": _mean(repaired_rows, "tonal_distance"),
+        "rule_based": {
+            "similarity_index": baseline_similarity,
+            **{key: _mean(baseline_rows, key) for key in ("in_scale_ratio", "empty_bar_rate", "tonal_distance")},
+        },
+    }
+    style = str(entry.card.config.get("drum_style", "none"))
+    if drums is not None and style != "none":
+        model["drum_in_pattern_rate"] = _mean(model_rows, "drum_in_pattern_rate")
+        model["drum_onsets_per_bar"] = _mean(model_rows, "drum_onsets_per_bar")
+        report["groove_values"] = {"style": style, **groove_values(style)}
+    report["bars"] = quality_bars(report)
+    return report
+
+
+def _pitched(score: Score) -> Score:
+    return score.with_tracks([track for track in score.tracks if not track.is_drum])
+
+
+def quality_bars(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each bar of the issue: the bar in words, the model's value, the yardstick's, and whether it is met."""
+    model, data = report["model"], report["dataset_values"]
+    bars: dict[str, dict[str, Any]] = {}
+    for key in ("in_scale_ratio", "empty_bar_rate"):
+        bars[key] = {"bar": BARS[key], "model": model[key], "data": data[key], "met": abs(model[key] - data[key]) <= 0.05}
+    bars["tonal_distance"] = {
+        "bar": BARS["tonal_distance"],
+        "model": model["tonal_distance"],
+        "data": report["repaired_tonal_distance"],
+        "met": model["tonal_distance"] < report["repaired_tonal_distance"],
+    }
+    bars["similarity_index"] = {
+        "bar": BARS["similarity_index"],
+        "model": model["similarity_index"],
+        "data": report["rule_based"]["similarity_index"],
+        "met": model["similarity_index"] >= 0.7 and model["similarity_index"] > report["rule_based"]["similarity_index"],
+    }
+    if "groove_values" in report:
+        groove = report["groove_values"]
+        bars["drum_in_pattern_rate"] = {
+            "bar": BARS["drum_in_pattern_rate"],
+            "model": model["drum_in_pattern_rate"],
+            "data": groove["drum_in_pattern_rate"],
+            "met": abs(model["drum_in_pattern_rate"] - groove["drum_in_pattern_rate"]) <= 0.05,
+        }
+        bars["drum_onsets_per_bar"] = {
+            "bar": BARS["drum_onsets_per_bar"],
+            "model": model["drum_onsets_per_bar"],
+            "data": groove["drum_onsets_per_bar"],
+            "met": abs(model["drum_onsets_per_bar"] - groove["drum_onsets_per_bar"]) <= 0.2 * groove["drum_onsets_per_bar"],
+        }
+    return bars
