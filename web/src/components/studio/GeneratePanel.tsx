@@ -2,15 +2,19 @@
 import type { Status } from "../../api";
 import type { Busy } from "../../hooks/useBusy";
 import type { Generation } from "../../hooks/useGeneration";
+import type { ModelExample } from "../../hooks/useModelExample";
 import { ParamForm } from "../ParamForm";
+import { ModelGenreLine, ModelPicker } from "./ModelPicker";
 
 export function GeneratePanel({
   generation,
+  example,
   busy,
   hasNotes,
   status,
 }: {
   generation: Generation;
+  example: ModelExample;
   busy: Busy;
   hasNotes: boolean;
   status: Status | null;
@@ -38,18 +42,13 @@ export function GeneratePanel({
             ))}
           </select>
         </label>
-        <label>
-          Model{" "}
-          <select
-            aria-label="Model"
-            value={generation.model}
-            onChange={(e) => generation.setModel((e.currentTarget as HTMLSelectElement).value)}
-          >
-            {selectedTechnique?.models.map((name) => (
-              <option key={name}>{name}</option>
-            ))}
-          </select>
-        </label>
+        <ModelPicker
+          names={selectedTechnique?.models ?? []}
+          cards={generation.modelCards}
+          value={generation.model}
+          onChange={generation.setModel}
+          example={example}
+        />
         <label>
           Seed{" "}
           <input
@@ -84,6 +83,7 @@ export function GeneratePanel({
           {status.limits.max_melody_bars} bars.
         </p>
       )}
+      <ModelGenreLine cards={generation.modelCards} value={generation.model} />
       {selectedTechnique && <p class="help">{selectedTechnique.description}</p>}
       {selectedTechnique && !selectedTechnique.models.length && (
         <p class="help">No model is installed for this technique yet: train one on the Training page.</p>
