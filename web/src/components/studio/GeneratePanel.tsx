@@ -1,4 +1,5 @@
-// The studio's second panel: a technique and a model, their parameters and seed, generate, and the time budget.
+// The studio's second panel: a technique and a model (by genre), their parameters and seed, generate, and the time
+// budget.
 import type { Status } from "../../api";
 import type { Busy } from "../../hooks/useBusy";
 import type { Generation } from "../../hooks/useGeneration";
@@ -75,6 +76,7 @@ export function GeneratePanel({
           </span>
         )}
       </div>
+      <ModelGenreLine cards={generation.modelCards} value={generation.model} />
       {status && (
         <p class="help budget">
           Each generation may take up to{" "}
@@ -83,7 +85,6 @@ export function GeneratePanel({
           {status.limits.max_melody_bars} bars.
         </p>
       )}
-      <ModelGenreLine cards={generation.modelCards} value={generation.model} />
       {selectedTechnique && <p class="help">{selectedTechnique.description}</p>}
       {selectedTechnique && !selectedTechnique.models.length && (
         <p class="help">No model is installed for this technique yet: train one on the Training page.</p>
