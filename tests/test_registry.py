@@ -13,6 +13,7 @@ from opencomposer.errors import ModelFileError, UnknownNameError
 from opencomposer.registry import (
     AUXILIARY_SUFFIXES,
     ModelCard,
+    genre_of_dataset,
     get_model,
     list_models,
     load_weights,
@@ -103,6 +104,22 @@ def test_a_card_from_a_newer_version_is_refused(tmp_path: Path) -> None:
         ModelCard.from_json({"name": "x"})
 
 
+def test_a_card_without_a_genre_loads_with_none_and_a_genre_survives_saving() -> None:
+    old = card("old").to_json()
+    del old["genre"]
+    assert ModelCard.from_json(old).genre is None
+    save_model(ModelCard.from_json({**card("jazzy").to_json(), "genre": "jazz"}), {})
+    assert get_model("jazzy").card.genre == "jazz"
+    with pytest.raises(ModelFileError, match="genre that is not a word"):
+        ModelCard.from_json({**card("odd").to_json(), "genre": 3})
+
+
+def test_a_trained_model_takes_the_genre_of_a_dataset_that_declares_one() -> None:
+    assert genre_of_dataset("pop909") == "pop" and genre_of_dataset("nottingham") == "folk"
+    assert genre_of_dataset("bach-chorales") is None  # classical, baroque and chorale: not one
+    assert genre_of_dataset("bach-chorales+lieder") is None and genre_of_dataset("no-such-data") is None
+
+
 def test_the_model_parameter_lists_the_models_of_a_technique() -> None:
     save_model(card("mine"), {})
     param = model_param("accompany", default="mine")
@@ -118,6 +135,18 @@ def test_the_shipped_models_include_the_promised_ones() -> None:
     names = {path.stem for path in SHIPPED}
     assert {"bach-chorale-unet", "pop909-musegan", "nottingham-unet", "bach-arcnn"} <= names
     assert {"classical-transformer", "pop-transformer"} <= names
+
+
+def test_the_shipped_models_say_their_genre() -> None:
+    genres = {path.stem: get_model(path.stem).card.genre for path in SHIPPED}
+    assert {
+        "bach-chorale-unet": "chorale",
+        "bach-arcnn": "chorale",
+        "nottingham-unet": "folk",
+        "pop909-musegan": "pop",
+        "pop-transformer": "pop",
+        "classical-transformer": "classical",
+    }.items() <= genres.items()
 
 
 @pytest.mark.parametrize("card_path", SHIPPED, ids=[path.stem for path in SHIPPED])

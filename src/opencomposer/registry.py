@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from opencomposer.data.registry import get_dataset
 from opencomposer.errors import ModelFileError, UnknownNameError
 from opencomposer.files import write_atomically, write_json_atomically
 
@@ -76,6 +77,9 @@ class ModelCard:
         How it measures against its dataset.
     licence
         Licence of the weights (the training data's terms apply).
+    genre
+        The kind of music it makes, as a slug ("chorale", "jazz"), by which the studio groups models;
+        None when the card does not say (cards written before genres were kept).
     """
 
     name: str
@@ -94,6 +98,7 @@ class ModelCard:
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     licence: str = ""
+    genre: str | None = None
     version: int = CARD_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -107,6 +112,10 @@ class ModelCard:
             card = cls(**value)
         except TypeError as error:
             raise ModelFileError(f"The model card of {value.get('name', '?')!r} is not valid: {error}.") from None
+        if card.genre is not None and not isinstance(card.genre, str):
+            raise ModelFileError(
+                f"The model card of {card.name!r} has a genre that is not a word ({card.genre!r}); fix or delete it."
+            )
         if card.version > CARD_VERSION:
             raise ModelFileError(
                 f"The model {card.name!r} was saved by a newer OpenComposer (card version {card.version}); upgrade."
@@ -205,6 +214,20 @@ def get_model(name_or_path: str) -> ModelEntry:
     raise UnknownNameError(
         f"There is no model called {name_or_path!r}. Known models: {known} (or give a model's .json file)."
     )
+
+
+def genre_of_dataset(name: str) -> str | None:
+    """The genre of a model trained on the dataset `name`: the dataset's genre when it declares exactly one.
+
+    None for a dataset that declares several (the Bach chorales are "classical", "baroque" and "chorale";
+    which one a listener would look under is not the data's to say), for a mix of datasets ("a+b") and
+    for a name no dataset has.
+    """
+    try:
+        genres = get_dataset(name).info.genres
+    except UnknownNameError:
+        return None
+    return genres[0] if len(genres) == 1 else None
 
 
 def check_model_name(name: str, *, new_user_model: bool = True) -> None:

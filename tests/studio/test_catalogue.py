@@ -22,6 +22,15 @@ def test_models_are_listed_with_their_cards(client: TestClient) -> None:
     assert tiny["size_bytes"] > 0 and [track["name"] for track in tiny["tracks"]] == ["Melody", "Alto", "Bass"]
     assert client.get("/api/models/tiny").json() == tiny
     assert [model["name"] for model in client.get("/api/models?technique=harmonize").json()] == []
+    assert (tiny["genre"], tiny["genre_title"], tiny["genre_line"]) == (None, "Other", None)
+
+
+def test_models_carry_their_genre_in_plain_words(client: TestClient) -> None:
+    cards = {card["name"]: card for card in client.get("/api/models").json()}
+    chorale = cards["bach-chorale-unet"]
+    assert (chorale["genre"], chorale["genre_title"]) == ("chorale", "Bach chorales")
+    assert "four voices" in chorale["genre_line"]
+    assert client.get("/api/models/nottingham-unet").json()["genre_title"] == "Folk"
 
 
 def test_your_models_can_be_deleted_the_shipped_ones_cannot(

@@ -94,6 +94,7 @@ def test_a_run_leaves_an_installed_model_that_accompanies(tmp_path: Path, preset
     }
     card = get_model("my-model").card
     assert card.architecture == preset.architecture and card.dataset == "tiny"
+    assert card.genre == "test"  # the one genre the dataset declares
     assert [track["name"] for track in card.tracks] == ["Melody", "Bass"]
     assert card.generated_tracks == [1] and card.melody_index == 0
     assert card.decoding["max_polyphony"] == [1]

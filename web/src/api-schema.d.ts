@@ -1484,6 +1484,21 @@ export interface components {
             dataset: string;
             /** Description */
             description: string;
+            /**
+             * Genre
+             * @description The kind of music it makes, as a slug ("chorale"); null when its card names none.
+             */
+            genre: string | null;
+            /**
+             * Genre Line
+             * @description One sentence saying what the genre's music sounds like; null when unknown.
+             */
+            genre_line: string | null;
+            /**
+             * Genre Title
+             * @description The genre's title for a heading ("Bach chorales"; "Other" for no genre).
+             */
+            genre_title: string;
             /** Licence */
             licence: string;
             /**

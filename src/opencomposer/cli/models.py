@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from opencomposer.registry import get_model, list_models, models_dir
+from opencomposer.studio.words import genre_title
 
 
 @click.group()
@@ -22,15 +23,16 @@ def models() -> None:
 @models.command("list")
 @click.option("--technique", default=None, help="Only the models of this technique (for example accompany).")
 def list_command(technique: str | None) -> None:
-    """Show every usable model with its technique, architecture, dataset and size."""
+    """Show every usable model with its genre, technique, architecture, dataset and size."""
     table = Table(title="Models")
-    for column in ("name", "technique", "architecture", "dataset", "tracks", "size", "source"):
+    for column in ("name", "genre", "technique", "architecture", "dataset", "tracks", "size", "source"):
         table.add_column(column, no_wrap=column in ("name", "size"))
     for entry in list_models(technique):
         card = entry.card
         tracks = ", ".join(str(track["name"]) for track in card.tracks)
         table.add_row(
             entry.name,
+            genre_title(card.genre),
             card.technique,
             card.architecture,
             card.dataset,

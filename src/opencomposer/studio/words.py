@@ -1,8 +1,9 @@
-"""The studio's words for what a model card measures: each metric and each quality bar in plain language.
+"""The studio's words for what a model card says: its genre, each metric and each quality bar in plain language.
 
 A model card stores its figures under the names the evaluation code uses (``tonal_distance``,
-``in_scale_ratio_within_0.05``); a musician or a student reads these sentences instead. A name this
-module does not know still gets a readable sentence made from the name itself.
+``in_scale_ratio_within_0.05``) and its genre as a slug (``chorale``); a musician or a student reads
+these titles and sentences instead. A name this module does not know still gets a readable title or
+sentence made from the name itself.
 """
 
 from __future__ import annotations
@@ -32,6 +33,41 @@ METRIC_WORDS: dict[str, str] = {
         "indistinguishable by these measures)."
     ),
 }
+
+GENRES: dict[str, tuple[str, str]] = {
+    "chorale": (
+        "Bach chorales",
+        "Hymns for four voices (soprano, alto, tenor, bass) in the manner of Johann Sebastian Bach, each voice "
+        "its own tune.",
+    ),
+    "folk": ("Folk", "Traditional dance tunes and songs from the British Isles: a simple melody over a few chords."),
+    "pop": ("Pop", "Catchy songs with a clear melody over a steady beat, chords and a bass line."),
+    "classical": ("Classical", "Piano and chamber music in the manner of the great composers of past centuries."),
+    "jazz": ("Jazz", "Swinging rhythms and rich chords, with room for the melody to be played freely."),
+    "rock": ("Rock", "Guitars, bass and drums playing a driving beat with strong, simple chords."),
+    "symphony": ("Symphony", "Music for a whole orchestra: strings, winds and brass playing together."),
+}
+"""Each genre a card may name: its title and one sentence saying what the music sounds like."""
+
+OTHER_GENRE_TITLE = "Other"
+"""The title of the group of models whose card names no genre."""
+
+
+def genre_title(genre: str | None) -> str:
+    """The title of `genre` for a heading: its title in `GENRES`, else the slug in title case ("Other" for None)."""
+    if genre is None:
+        return OTHER_GENRE_TITLE
+    if genre in GENRES:
+        return GENRES[genre][0]
+    return genre.replace("-", " ").replace("_", " ").title()
+
+
+def genre_line(genre: str | None) -> str | None:
+    """One sentence saying what the music of `genre` sounds like; None for no genre or one not in `GENRES`."""
+    if genre is None or genre not in GENRES:
+        return None
+    return GENRES[genre][1]
+
 
 _BAR_WORDS: dict[str, str] = {
     "in_scale_ratio_within_0.05": "Its notes stay in key about as often as the real music's (within 0.05).",

@@ -32,7 +32,7 @@ from opencomposer.data.loader import make_loader
 from opencomposer.data.registry import Dataset, get_dataset
 from opencomposer.data.windows import PreparedDataset, WindowSpec, prepare
 from opencomposer.errors import TrainingError
-from opencomposer.registry import ModelCard, ModelEntry, check_model_name, save_model
+from opencomposer.registry import ModelCard, ModelEntry, check_model_name, genre_of_dataset, save_model
 from opencomposer.techniques.base import Param, ParamValue, validate_params
 from opencomposer.training.evaluation import WindowEvaluation
 from opencomposer.training.events import JsonLinesSink, Sink
@@ -275,6 +275,7 @@ def run_training(
         },
         metrics=parts.metrics,
         licence=parts.licence,
+        genre=genre_of_dataset(parts.dataset),
     )
     weights = recipe.weights()
     model = save_model(card, weights, out)

@@ -1,6 +1,7 @@
-// Generating: the technique and model chosen, their parameters and seed, and the composition they made.
+// Generating: the technique and model chosen (among the models' cards, which say their genres), their parameters
+// and seed, and the composition they made.
 import { useState } from "preact/hooks";
-import { type Composition, type ParamValues, type ScoreNotes, type Technique, get, post } from "../api";
+import { type Composition, type ModelCard, type ParamValues, type ScoreNotes, type Technique, get, post } from "../api";
 import { defaults } from "../components/ParamForm";
 import { withSummaryTracks } from "../music";
 import { attempt, clearMessage } from "../state";
@@ -24,6 +25,7 @@ export function useGeneration({
   const [techniques, setTechniques] = useState<Technique[]>([]);
   const [technique, setTechnique] = useState("");
   const [model, setModel] = useState("");
+  const [modelCards, setModelCards] = useState<ModelCard[]>([]);
   const [params, setParams] = useState<ParamValues>({});
   const [seed, setSeed] = useState("");
   const [result, setResult] = useState<Generated | null>(null);
@@ -74,6 +76,8 @@ export function useGeneration({
     chooseTechnique,
     model,
     setModel,
+    modelCards,
+    setModelCards,
     params,
     setParams,
     seed,

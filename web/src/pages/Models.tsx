@@ -1,9 +1,11 @@
-// Models: the shipped ones and yours, each with its card, its quality bars in plain words, its music metrics
-// beside its dataset's, and an example to listen to.
+// Models: the shipped ones and yours, grouped by genre, each with its card, its quality bars in plain words, its
+// music metrics beside its dataset's, and an example to listen to.
 import { useEffect, useState } from "preact/hooks";
-import { type ModelCard, type ScoreNotes, del, get } from "../api";
-import { player } from "../player";
-import { attempt, showError, showNotice } from "../state";
+import { type ModelCard, del, get } from "../api";
+import { ListenButton } from "../components/ListenButton";
+import { genreHeadingId, groupByGenre } from "../genres";
+import { useModelExample } from "../hooks/useModelExample";
+import { attempt, showNotice } from "../state";
 
 interface Comparison {
   name: string;
@@ -101,36 +103,7 @@ function MetricChart({ items, words }: { items: Comparison[]; words: Record<stri
 
 export function Models({ onUse, onReady }: { onUse: (technique: string, model: string) => void; onReady: () => void }) {
   const [models, setModels] = useState<ModelCard[] | null>(null);
-  const [listening, setListening] = useState<{ name: string; state: "loading" | "playing" } | null>(null);
-
-  useEffect(() => () => player.stop(), []);
-
-  async function listen(card: ModelCard): Promise<void> {
-    if (listening?.name === card.name) {
-      player.stop();
-      setListening(null);
-      return;
-    }
-    setListening({ name: card.name, state: "loading" });
-    const example = await attempt(() => get<ScoreNotes>(`/api/models/${card.name}/example`));
-    if (!example) {
-      setListening(null);
-      return;
-    }
-    try {
-      await player.load(
-        example,
-        example.tracks.map((track) => ({ muted: false, solo: false, volumeDb: 0, program: track.program })),
-      );
-      player.setLoop(false);
-      player.onEnd = () => setListening(null);
-      await player.play(0);
-      setListening({ name: card.name, state: "playing" });
-    } catch (error) {
-      setListening(null);
-      showError(error);
-    }
-  }
+  const example = useModelExample();
 
   async function refresh(): Promise<void> {
     const list = await attempt(() => get<ModelCard[]>("/api/models"));
@@ -155,66 +128,66 @@ export function Models({ onUse, onReady }: { onUse: (technique: string, model: s
   return (
     <section aria-labelledby="models-title">
       <h2 id="models-title">Models</h2>
-      <div class="cards">
-        {models.map((card) => {
-          const items = comparisons(card);
-          const steps = card.training.steps;
-          return (
-            <article class="panel card" key={card.name} data-model={card.name}>
-              <h3>{card.title || card.name}</h3>
-              <p class="meta">
-                {card.shipped ? "shipped" : "yours"} · {card.technique} · {card.architecture} ·{" "}
-                {card.bars > 0 && `${card.bars} bars · `}
-                {(card.size_bytes / 1e6).toFixed(1)} MB
-              </p>
-              <p>{card.description}</p>
-              <dl>
-                <dt>Dataset</dt>
-                <dd>{card.dataset}</dd>
-                {card.tracks.length > 0 && (
-                  <>
-                    <dt>Tracks</dt>
-                    <dd>{card.tracks.map((track) => track.name).join(", ")}</dd>
-                  </>
-                )}
-                {typeof steps === "number" && (
-                  <>
-                    <dt>Trained</dt>
-                    <dd>{steps} steps</dd>
-                  </>
-                )}
-                <dt>Licence</dt>
-                <dd>{card.licence}</dd>
-              </dl>
-              {verdict(card) && <p class="verdict">{verdict(card)}</p>}
-              <QualityBars card={card} />
-              {items.length > 0 && <MetricChart items={items} words={card.metric_words} />}
-              <div class="row">
-                <button
-                  type="button"
-                  onClick={() => void listen(card)}
-                  aria-pressed={listening?.name === card.name}
-                  disabled={listening?.state === "loading" && listening.name !== card.name}
-                >
-                  {listening?.name !== card.name
-                    ? "Listen to an example"
-                    : listening.state === "loading"
-                      ? "Making the example…"
-                      : "Stop the example"}
-                </button>
-                <button type="button" class="primary" onClick={() => onUse(card.technique, card.name)}>
-                  Use in studio
-                </button>
-                {!card.shipped && (
-                  <button type="button" onClick={() => void remove(card)}>
-                    Delete
-                  </button>
-                )}
-              </div>
-            </article>
-          );
-        })}
-      </div>
+      {groupByGenre(models).map((group) => (
+        <section
+          class="genre"
+          key={group.genre ?? ""}
+          data-genre={group.genre ?? ""}
+          aria-labelledby={genreHeadingId(group.genre)}
+        >
+          <h3 id={genreHeadingId(group.genre)}>{group.title}</h3>
+          {group.line && <p class="genre-line">{group.line}</p>}
+          <div class="cards">
+            {group.items.map((card) => {
+              const items = comparisons(card);
+              const steps = card.training.steps;
+              return (
+                <article class="panel card" key={card.name} data-model={card.name}>
+                  <h4>{card.title || card.name}</h4>
+                  <p class="meta">
+                    {card.shipped ? "shipped" : "yours"} · {card.technique} · {card.architecture} ·{" "}
+                    {card.bars > 0 && `${card.bars} bars · `}
+                    {(card.size_bytes / 1e6).toFixed(1)} MB
+                  </p>
+                  <p>{card.description}</p>
+                  <dl>
+                    <dt>Dataset</dt>
+                    <dd>{card.dataset}</dd>
+                    {card.tracks.length > 0 && (
+                      <>
+                        <dt>Tracks</dt>
+                        <dd>{card.tracks.map((track) => track.name).join(", ")}</dd>
+                      </>
+                    )}
+                    {typeof steps === "number" && (
+                      <>
+                        <dt>Trained</dt>
+                        <dd>{steps} steps</dd>
+                      </>
+                    )}
+                    <dt>Licence</dt>
+                    <dd>{card.licence}</dd>
+                  </dl>
+                  {verdict(card) && <p class="verdict">{verdict(card)}</p>}
+                  <QualityBars card={card} />
+                  {items.length > 0 && <MetricChart items={items} words={card.metric_words} />}
+                  <div class="row">
+                    <ListenButton example={example} name={card.name} />
+                    <button type="button" class="primary" onClick={() => onUse(card.technique, card.name)}>
+                      Use in studio
+                    </button>
+                    {!card.shipped && (
+                      <button type="button" onClick={() => void remove(card)}>
+                        Delete
+                      </button>
+                    )}
+                  </div>
+                </article>
+              );
+            })}
+          </div>
+        </section>
+      ))}
     </section>
   );
 }

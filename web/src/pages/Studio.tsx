@@ -1,7 +1,7 @@
 // The music studio: a melody in (samples, keyboard, MIDI keyboard, import, piano-roll editing), a technique and
 // a model to run on it with their parameters, and the composition out.
 import { useEffect, useRef } from "preact/hooks";
-import { type Melody, type Status, type Technique, get } from "../api";
+import { type Melody, type ModelCard, type Status, type Technique, get } from "../api";
 import { Result } from "../components/Result";
 import { GeneratePanel } from "../components/studio/GeneratePanel";
 import { MelodyPanel } from "../components/studio/MelodyPanel";
@@ -10,6 +10,7 @@ import { useGeneration } from "../hooks/useGeneration";
 import { useMelodyInput } from "../hooks/useMelodyInput";
 import { useMelodyPlayback } from "../hooks/useMelodyPlayback";
 import { useMidiKeyboard } from "../hooks/useMidiKeyboard";
+import { useModelExample } from "../hooks/useModelExample";
 import { useRecorder } from "../hooks/useRecorder";
 import { attempt } from "../state";
 
@@ -23,6 +24,7 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
   const busy = useBusy();
   const input = useMelodyInput(busy.during);
   const playback = useMelodyPlayback(input.score);
+  const example = useModelExample(() => playback.setPlaying(false));
   const recorder = useRecorder({ tempo: input.tempo, onTake: input.takeRecording });
   const midi = useMidiKeyboard({ noteOn: recorder.noteOn, noteOff: recorder.noteOff });
   const generation = useGeneration({
@@ -36,12 +38,17 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
   useEffect(() => {
     void (async () => {
       const loaded = await attempt(() =>
-        Promise.all([get<Melody[]>("/api/melodies"), get<Technique[]>("/api/techniques")]),
+        Promise.all([
+          get<Melody[]>("/api/melodies"),
+          get<Technique[]>("/api/techniques"),
+          get<ModelCard[]>("/api/models"),
+        ]),
       );
       if (!loaded) return;
-      const [melodyList, techniqueList] = loaded;
+      const [melodyList, techniqueList, modelCards] = loaded;
       input.setMelodies(melodyList);
       generation.setTechniques(techniqueList);
+      generation.setModelCards(modelCards);
       const chosen = techniqueList.find((t) => t.name === query.technique) ?? techniqueList[0];
       if (chosen) generation.chooseTechnique(chosen, query.model);
       if (query.composition) {
@@ -56,7 +63,13 @@ export function Studio({ query, status, onReady }: { query: StudioQuery; status:
   return (
     <div class="studio">
       <MelodyPanel input={input} recorder={recorder} midi={midi} playback={playback} busy={busy.busy} />
-      <GeneratePanel generation={generation} busy={busy} hasNotes={input.notes.length > 0} status={status} />
+      <GeneratePanel
+        generation={generation}
+        example={example}
+        busy={busy}
+        hasNotes={input.notes.length > 0}
+        status={status}
+      />
       {generation.result && (
         <Result
           composition={generation.result.composition}

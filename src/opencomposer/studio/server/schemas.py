@@ -287,6 +287,13 @@ class ModelPublic(PublicSchema):
     metrics: dict[str, Any]
     training: dict[str, Any]
     licence: str
+    genre: str | None = Field(
+        description='The kind of music it makes, as a slug ("chorale"); null when its card names none.'
+    )
+    genre_title: str = Field(description='The genre\'s title for a heading ("Bach chorales"; "Other" for no genre).')
+    genre_line: str | None = Field(
+        description="One sentence saying what the genre's music sounds like; null when unknown."
+    )
     quality_bars: list[QualityBarPublic] = Field(
         default_factory=list, description="The held-out quality bars, each in plain words, met or not."
     )

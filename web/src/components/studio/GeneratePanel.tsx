@@ -1,16 +1,21 @@
-// The studio's second panel: a technique and a model, their parameters and seed, generate, and the time budget.
+// The studio's second panel: a technique and a model (by genre), their parameters and seed, generate, and the time
+// budget.
 import type { Status } from "../../api";
 import type { Busy } from "../../hooks/useBusy";
 import type { Generation } from "../../hooks/useGeneration";
+import type { ModelExample } from "../../hooks/useModelExample";
 import { ParamForm } from "../ParamForm";
+import { ModelGenreLine, ModelPicker } from "./ModelPicker";
 
 export function GeneratePanel({
   generation,
+  example,
   busy,
   hasNotes,
   status,
 }: {
   generation: Generation;
+  example: ModelExample;
   busy: Busy;
   hasNotes: boolean;
   status: Status | null;
@@ -38,18 +43,13 @@ export function GeneratePanel({
             ))}
           </select>
         </label>
-        <label>
-          Model{" "}
-          <select
-            aria-label="Model"
-            value={generation.model}
-            onChange={(e) => generation.setModel((e.currentTarget as HTMLSelectElement).value)}
-          >
-            {selectedTechnique?.models.map((name) => (
-              <option key={name}>{name}</option>
-            ))}
-          </select>
-        </label>
+        <ModelPicker
+          names={selectedTechnique?.models ?? []}
+          cards={generation.modelCards}
+          value={generation.model}
+          onChange={generation.setModel}
+          example={example}
+        />
         <label>
           Seed{" "}
           <input
@@ -76,6 +76,7 @@ export function GeneratePanel({
           </span>
         )}
       </div>
+      <ModelGenreLine cards={generation.modelCards} value={generation.model} />
       {status && (
         <p class="help budget">
           Each generation may take up to{" "}

@@ -21,7 +21,7 @@ from opencomposer.studio.server.schemas import (
     QualityBarPublic,
     ScoreNotes,
 )
-from opencomposer.studio.words import metric_sentence, quality_bar_sentence
+from opencomposer.studio.words import genre_line, genre_title, metric_sentence, quality_bar_sentence
 from opencomposer.techniques.base import time_budget
 
 router = APIRouter(prefix="/api/models", tags=["models"], responses=ERRORS)
@@ -46,6 +46,9 @@ def _public(entry: ModelEntry) -> ModelPublic:
         metrics=card.metrics,
         training=card.training,
         licence=card.licence,
+        genre=card.genre,
+        genre_title=genre_title(card.genre),
+        genre_line=genre_line(card.genre),
         quality_bars=[
             QualityBarPublic(name=str(name), met=bool(met), sentence=quality_bar_sentence(str(name)))
             for name, met in (held_out.get("quality_bars") or {}).items()
