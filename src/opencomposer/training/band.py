@@ -671,6 +671,7 @@ class BandRecipe(Recipe):
             },
             metrics={"final_eval": dict(last_eval)},
             licence=preset.licence,
+            genre=preset.genre or None,
         )
 
     def weights(self) -> dict[str, torch.Tensor]:

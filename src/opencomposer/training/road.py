@@ -91,6 +91,7 @@ class CardParts:
     metrics: dict[str, Any]
     licence: str
     decoding: dict[str, Any] = field(default_factory=dict)
+    genre: str | None = None
 
 
 class Recipe(ABC):
@@ -275,7 +276,7 @@ def run_training(
         },
         metrics=parts.metrics,
         licence=parts.licence,
-        genre=genre_of_dataset(parts.dataset),
+        genre=parts.genre or genre_of_dataset(parts.dataset),
     )
     weights = recipe.weights()
     model = save_model(card, weights, out)
