@@ -10,6 +10,7 @@ from opencomposer.data.sources import (
     nottingham,
     pop909,
     string_quartets,
+    wjazzd,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "nottingham",
     "pop909",
     "string_quartets",
+    "wjazzd",
 ]
