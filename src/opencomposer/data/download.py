@@ -208,6 +208,17 @@ PLANS: dict[str, DownloadPlan] = {
             ),
         ),
     ),
+    "openewld": DownloadPlan(
+        folder="openewld",
+        archives=(
+            RemoteArchive(
+                url="https://github.com/00sapo/OpenEWLD/archive/HEAD.zip",
+                source_dir="",
+                target_dir="",
+                manifest="openewld",
+            ),
+        ),
+    ),
     "mutopia-orchestral": DownloadPlan(
         folder="mutopia-orchestral",
         by_hand=(
