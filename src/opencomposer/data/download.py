@@ -186,6 +186,48 @@ PLANS: dict[str, DownloadPlan] = {
             ),
         ),
     ),
+    "groove": DownloadPlan(
+        folder="groove",
+        archives=(
+            RemoteArchive(
+                url="https://github.com/zharry29/drums-with-llm/archive/HEAD.zip",
+                source_dir="groove",
+                target_dir="",
+                manifest="groove",
+            ),
+        ),
+    ),
+    "wjazzd": DownloadPlan(
+        folder="wjazzd",
+        archives=(
+            RemoteArchive(
+                url="https://github.com/slSeanWU/jazz_transformer/archive/HEAD.zip",
+                source_dir="",
+                target_dir="",
+                manifest="wjazzd",
+            ),
+        ),
+    ),
+    "openewld": DownloadPlan(
+        folder="openewld",
+        archives=(
+            RemoteArchive(
+                url="https://github.com/00sapo/OpenEWLD/archive/HEAD.zip",
+                source_dir="",
+                target_dir="",
+                manifest="openewld",
+            ),
+        ),
+    ),
+    "mutopia-orchestral": DownloadPlan(
+        folder="mutopia-orchestral",
+        by_hand=(
+            "The Mutopia Project publishes its orchestral works as LilyPond sources, and this dataset's MIDI files "
+            "and pieces.csv were compiled from them with LilyPond 2.24, so there is nothing to download "
+            "automatically: get the folder from whoever prepared it (github.com/MutopiaProject/MutopiaProject, "
+            "folder ftp/, holds the sources)"
+        ),
+    ),
     "lieder": DownloadPlan(
         folder="lieder",
         by_hand=_OPENSCORE_BY_HAND.format(what="Lieder", upstream="github.com/OpenScore/Lieder"),

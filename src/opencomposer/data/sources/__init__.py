@@ -4,20 +4,28 @@ from opencomposer.data.sources import (
     bach_chorales,
     deepcomposer_jsb,
     folder,
+    groove,
     jsb,
     lieder,
+    mutopia,
     nottingham,
+    openewld,
     pop909,
     string_quartets,
+    wjazzd,
 )
 
 __all__ = [
     "bach_chorales",
     "deepcomposer_jsb",
     "folder",
+    "groove",
     "jsb",
     "lieder",
+    "mutopia",
     "nottingham",
+    "openewld",
     "pop909",
     "string_quartets",
+    "wjazzd",
 ]
