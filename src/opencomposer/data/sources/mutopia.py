@@ -132,7 +132,8 @@ class MutopiaOrchestral(Dataset):
             description=(
                 "157 movements of 76 orchestral and string-ensemble works (Bach, Mozart, Beethoven, Vivaldi, ...; "
                 "Baroque to Romantic) typeset by Mutopia Project volunteers and compiled to MIDI with LilyPond: "
-                "the tune (first or solo violin, flute, ...) over the strings, winds, brass and other parts. "
+                "the tune (first or solo violin, flute, ...) over the strings, winds, brass and other parts; the 97 "
+                "movements with two instrument families or more are read. "
                 "Each piece has its own licence (Public Domain, CC BY 3.0, CC BY-SA 3.0 or 4.0; see "
                 "mutopia_index()): credit the typesetters and the Mutopia Project."
             ),
