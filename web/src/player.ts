@@ -36,8 +36,45 @@ const FAMILY_SOUNDS: { oscillator: Oscillator; attackSeconds: number; releaseSec
 
 type Tone = typeof ToneModule;
 
-function makeSynth(Tone: Tone, program: number, isDrum: boolean): ToneModule.PolySynth {
-  if (isDrum) return new Tone.PolySynth(Tone.MembraneSynth, { volume: -6 });
+/** A drum kit on channel 10's General MIDI notes: kick and toms on a membrane, snares on noise, hi-hats
+ * and cymbals on metal. */
+class DrumKit {
+  private membrane: ToneModule.MembraneSynth;
+  private noise: ToneModule.NoiseSynth;
+  private metal: ToneModule.MetalSynth;
+
+  constructor(Tone: Tone, output: ToneModule.ToneAudioNode) {
+    this.membrane = new Tone.MembraneSynth({ volume: -4 }).connect(output);
+    this.noise = new Tone.NoiseSynth({
+      volume: -14,
+      envelope: { attack: 0.001, decay: 0.15, sustain: 0 },
+    }).connect(output);
+    this.metal = new Tone.MetalSynth({
+      volume: -26,
+      envelope: { attack: 0.001, decay: 0.08, release: 0.05 },
+    }).connect(output);
+  }
+
+  play(Tone: Tone, pitch: number, time: number, velocity: number): void {
+    if (pitch === 35 || pitch === 36) this.membrane.triggerAttackRelease("C1", "16n", time, velocity);
+    else if ([41, 43, 45, 47, 48, 50].includes(pitch))
+      this.membrane.triggerAttackRelease(Tone.Frequency(pitch - 5, "midi").toFrequency(), "8n", time, velocity);
+    else if (pitch >= 37 && pitch <= 40) this.noise.triggerAttackRelease("16n", time, velocity);
+    else {
+      // Hi-hats short, an open hat or a cymbal longer and brighter.
+      const open = pitch === 46 || pitch === 49 || pitch === 57 || pitch === 55 || pitch === 52;
+      this.metal.triggerAttackRelease(open ? 400 : 250, open ? "8n" : "32n", time, velocity * (pitch === 51 ? 0.8 : 1));
+    }
+  }
+
+  dispose(): void {
+    this.membrane.dispose();
+    this.noise.dispose();
+    this.metal.dispose();
+  }
+}
+
+function makeSynth(Tone: Tone, program: number): ToneModule.PolySynth {
   const sound = FAMILY_SOUNDS[Math.floor(program / 8) % 16];
   return new Tone.PolySynth(Tone.Synth, {
     volume: -10,
@@ -47,7 +84,7 @@ function makeSynth(Tone: Tone, program: number, isDrum: boolean): ToneModule.Pol
 }
 
 interface Channel {
-  synth: ToneModule.PolySynth;
+  synth: ToneModule.PolySynth | DrumKit;
   volume: ToneModule.Volume;
 }
 
@@ -94,12 +131,25 @@ export class Player {
     transport.bpm.value = score.tempo_qpm;
     score.tracks.forEach((track, index) => {
       const volume = new Tone.Volume(0).toDestination();
-      const synth = makeSynth(Tone, mixes[index]?.program ?? track.program, track.is_drum).connect(volume);
+      if (track.is_drum) {
+        const kit = new DrumKit(Tone, volume);
+        this.channels.push({ synth: kit, volume });
+        for (const note of track.notes) {
+          transport.schedule(
+            (time) => {
+              kit.play(Tone, note.pitch, time, note.velocity / 127);
+            },
+            ticksToSeconds(note.start_ticks, score),
+          );
+        }
+        return;
+      }
+      const synth = makeSynth(Tone, mixes[index]?.program ?? track.program).connect(volume);
       this.channels.push({ synth, volume });
       for (const note of track.notes) {
         const startSeconds = ticksToSeconds(note.start_ticks, score);
         const durationSeconds = Math.max(0.03, ticksToSeconds(note.duration_ticks, score));
-        const frequency = track.is_drum ? "C2" : Tone.Frequency(note.pitch, "midi").toFrequency();
+        const frequency = Tone.Frequency(note.pitch, "midi").toFrequency();
         transport.schedule((time) => {
           synth.triggerAttackRelease(frequency, durationSeconds, time, note.velocity / 127);
         }, startSeconds);
@@ -195,7 +245,7 @@ export class Player {
   noteOn(pitch: number, velocity = 90): void {
     this.liveEvents = this.liveEvents.then(async () => {
       const Tone = await this.unlock();
-      this.live ??= makeSynth(Tone, 0, false).toDestination();
+      this.live ??= makeSynth(Tone, 0).toDestination();
       this.live.triggerAttack(Tone.Frequency(pitch, "midi").toFrequency(), Tone.now(), velocity / 127);
     });
   }

@@ -38,6 +38,7 @@ def main() -> None:
 
 def _register() -> None:
     from opencomposer.cli.arcnn import train_arcnn_command
+    from opencomposer.cli.band import train_band_command
     from opencomposer.cli.data import data
     from opencomposer.cli.evaluate import evaluate
     from opencomposer.cli.generate import generate
@@ -57,6 +58,7 @@ def _register() -> None:
     main.add_command(studio)
     main.add_command(train)
     train.add_command(train_arcnn_command)
+    train.add_command(train_band_command)
     train.add_command(transformer)
 
 

@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import platformdirs
 
-from opencomposer.errors import OpenComposerError, UnknownNameError
+from opencomposer.errors import DatasetError, OpenComposerError, UnknownNameError
 from opencomposer.music.score import Role, Score, Track
 
 SPLITS = ("train", "valid", "test")
@@ -76,8 +76,14 @@ class DatasetInfo:
 
     @property
     def melody_index(self) -> int:
-        """Position of the melody track in the layout."""
-        return next(i for i, slot in enumerate(self.tracks) if slot.role == "melody")
+        """Position of the melody track in the layout; `DatasetError` for a dataset without one (drums alone)."""
+        for index, slot in enumerate(self.tracks):
+            if slot.role == "melody":
+                return index
+        raise DatasetError(
+            f"The dataset {self.name!r} has no melody track ({', '.join(slot.name for slot in self.tracks)}); "
+            "it cannot teach a model that follows a melody. Pick a dataset with a melody."
+        )
 
 
 class Dataset(ABC):

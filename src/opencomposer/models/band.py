@@ -110,7 +110,8 @@ class ChordNet(nn.Module):
         hidden = self.inp(features.transpose(1, 2))
         for block in self.blocks:
             hidden = hidden + block(hidden)
-        return self.out(hidden).transpose(1, 2)
+        logits: torch.Tensor = self.out(hidden).transpose(1, 2)
+        return logits
 
 
 def beat_features(
@@ -190,7 +191,7 @@ class ChangeTable:
         table = self.move[:, interval, :]  # (q1, from root, to root, q2)
         change = np.log(max(1e-6, 1.0 - hold)) + np.transpose(table, (1, 0, 2, 3)).reshape(N_CHORDS, N_CHORDS)
         change[np.arange(N_CHORDS), np.arange(N_CHORDS)] = np.log(max(1e-6, hold))
-        return change.astype(np.float32)
+        return np.asarray(change, dtype=np.float32)
 
 
 def decode_chords(
@@ -271,7 +272,7 @@ class DrumBank:
     performance: npt.NDArray[np.int32]
     bpm: npt.NDArray[np.float32]
 
-    def choose(self, tempo: float, rng: np.random.Generator, spread: float = 0.2) -> int:
+    def choose(self, tempo: float, rng: np.random.Generator, spread: float = 0.3) -> int:
         """A bar to start from: a performance drawn with a weight falling off as its tempo moves from
         `tempo` (log-normal, `spread` wide), then one of its bars."""
         log_gap = np.log(np.maximum(self.bpm, 1.0) / max(tempo, 1.0))

@@ -62,7 +62,11 @@ class Band(Technique):
             for part in config["parts"]
         )
         kicks = config.get("bass_from_kicks")
-        bass = PartInfo(str(kicks["name"]), int(kicks["program"]), int(kicks["low"]), int(kicks["high"])) if kicks else None
+        bass = (
+            PartInfo(str(kicks["name"]), int(kicks["program"]), int(kicks["low"]), int(kicks["high"]))
+            if kicks
+            else None
+        )
         self.band = band_from_weights(
             BandConfig(**config["model"]), load_weights(entry), parts, bass, float(config.get("chord_weight", 1.0))
         )
@@ -116,7 +120,8 @@ class Band(Technique):
 
         result = generation.score
         players = ", ".join(
-            f"{track.name} ({'drum kit' if track.is_drum else program_to_name(track.program)})" for track in result.tracks[1:]
+            f"{track.name} ({'drum kit' if track.is_drum else program_to_name(track.program)})"
+            for track in result.tracks[1:]
         )
         return (
             f"{result.tracks[0].name!r} with {players}; chords {generation.info.get('chords', '')}; "

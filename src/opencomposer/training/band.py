@@ -47,13 +47,13 @@ from opencomposer.models.band import (
     transpose_labels,
 )
 from opencomposer.music.chords import estimate_chords
-from opencomposer.music.score import Score, Track
+from opencomposer.music.score import Score
 from opencomposer.registry import ModelEntry
-from opencomposer.techniques.base import Param, ParamValue
+from opencomposer.techniques.base import ParamValue
 from opencomposer.training.architectures import Architecture, EvaluationRequest, PresetInfo
 from opencomposer.training.events import Sink
 from opencomposer.training.objectives import Objective, warmup_cosine_rate
-from opencomposer.training.params import TRAINING_PARAMS
+from opencomposer.training.params import BAND_PARAMS
 from opencomposer.training.road import CardParts, Recipe, Trained, TrainingData, run_training
 from opencomposer.training.trainer import BatchSource, Evaluator, TrainResult
 
@@ -62,35 +62,6 @@ CROP_BEATS = 64
 MAX_BANK_BARS = 6000
 """Bars kept in one part's bank (drawn evenly from the training pieces): enough variety, a small file."""
 MAX_DRUM_BARS = 6000
-
-DRUM_STYLES = (
-    "none",
-    "rock",
-    "funk",
-    "jazz",
-    "latin",
-    "hiphop",
-    "soul",
-    "afrocuban",
-    "punk",
-    "neworleans",
-    "country",
-    "pop",
-    "reggae",
-    "gospel",
-    "afrobeat",
-    "dance",
-    "blues",
-)
-DRUM_STYLE = Param(
-    "drum_style",
-    "choice",
-    "none",
-    "The drummer's style, learnt from the Groove MIDI Dataset's performances in that style; none plays no drums.",
-    choices=DRUM_STYLES,
-)
-BAND_PARAMS: tuple[Param, ...] = (*TRAINING_PARAMS, DRUM_STYLE)
-"""The hyperparameters of a band run: the shared ones and the drummer's style."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,13 +337,16 @@ def fill_bank(pieces: Sequence[BeatPiece], sources: Sequence[str], rng: np.rando
                 bar, onset = divmod(step, 16)
                 if bar >= n_bars:
                     continue
-                label = int(piece.labels[bar * 4 + onset // STEPS_PER_BEAT])
-                if label < 0:
-                    continue
-                chord = index_chord(label)
-                length = max(1, min(round(note.duration / ticks_per_step), 16 - onset))
-                relative = note.pitch - chord.root
-                piece_bars[bar].append((onset, length, relative, note.velocity, label % 4))
+                remaining = max(1, round(note.duration / ticks_per_step))
+                # A note held over a bar line sounds in the next bar too: it starts that bar's copy.
+                while remaining > 0 and bar < n_bars:
+                    label = int(piece.labels[bar * 4 + onset // STEPS_PER_BEAT])
+                    length = min(remaining, 16 - onset)
+                    if label >= 0:
+                        relative = note.pitch - index_chord(label).root
+                        piece_bars[bar].append((onset, length, relative, note.velocity, label % 4))
+                    remaining -= length
+                    bar, onset = bar + 1, 0
         labelled = [bar for bar in range(n_bars) if np.all(piece.labels[bar * 4 : bar * 4 + 4] >= 0)]
         for bar in labelled:
             bars.append(sorted(piece_bars[bar]))
@@ -438,6 +412,11 @@ def drum_bars(score: Score) -> list[npt.NDArray[np.uint8]]:
 # --- the run ----------------------------------------------------------------------------------------
 
 
+def chord_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of chord logits (B, beats, N_CHORDS) against labels (B, beats); -1 labels do not count."""
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-1)
+
+
 class ChordObjective(Objective):
     """Cross-entropy of the chord network on the data's chords (beats without one do not count)."""
 
@@ -462,9 +441,9 @@ class ChordObjective(Objective):
         net = self.training_module("chords")
         net.train()
         logits = net(features)
-        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-1)
+        loss = chord_loss(logits, labels)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        torch.autograd.backward(loss)
         nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
         self.optimizer.step()
         return {"loss/chords": float(loss.detach())}
@@ -535,7 +514,9 @@ class ChordEvaluation:
             band = self.recipe.band(net)
             melody = next(track for track in piece.score.tracks if track.role == "melody")
             n_bars = min(8, len(piece.labels) // piece.beats_per_bar)
-            notes = tuple(note for note in melody.notes if note.start < n_bars * piece.beats_per_bar * piece.score.resolution)
+            notes = tuple(
+                note for note in melody.notes if note.start < n_bars * piece.beats_per_bar * piece.score.resolution
+            )
             tracks, _ = band.play(
                 notes,
                 resolution=piece.score.resolution,
@@ -570,11 +551,6 @@ class BandRecipe(Recipe):
         self.source = (
             self.dataset if isinstance(self.dataset, Dataset) else get_dataset(self.dataset or self.band_preset.dataset)
         )
-        if not self.source.is_present():
-            raise DatasetError(
-                f"The files of the dataset {self.source.info.name!r} are not on this machine; run "
-                f"`opencomposer data download {self.source.info.name}` first, or pick another dataset."
-            )
         if self.source.info.name != self.band_preset.dataset and not self.band_preset.subset:
             self.band_preset = folder_preset(self.source) if self.band_preset.name == "band" else self.band_preset
         pieces = read_beat_pieces(self.source, self.band_preset)
@@ -591,7 +567,10 @@ class BandRecipe(Recipe):
         self.changes = ChangeTable.count([(piece.labels, piece.beats_per_bar) for piece in self.train_pieces])
         self.banks = {part.name: fill_bank(self.train_pieces, part.sources, rng) for part in self.band_preset.parts}
         style = str(values["drum_style"])
-        self.drums, self.drum_performances = (None, 0) if style == "none" else fill_drums(style, rng)
+        self.drums: DrumBank | None = None
+        self.drum_performances = 0
+        if style != "none":
+            self.drums, self.drum_performances = fill_drums(style, rng)
         self.style = style
         self.prepare_seconds = time.perf_counter() - started
         beats = sum(len(piece.labels) for piece in self.train_pieces)
@@ -634,7 +613,9 @@ class BandRecipe(Recipe):
         preset = self.band_preset
         parts = list(preset.parts) + ([preset.bass_from_kicks] if preset.bass_from_kicks is not None else [])
         tracks: list[dict[str, Any]] = [{"name": "Melody", "program": 0, "is_drum": False, "role": "melody"}]
-        tracks += [{"name": part.name, "program": part.program, "is_drum": False, "role": "accompaniment"} for part in parts]
+        tracks += [
+            {"name": part.name, "program": part.program, "is_drum": False, "role": "accompaniment"} for part in parts
+        ]
         if self.drums is not None:
             tracks.append({"name": "Drums", "program": 0, "is_drum": True, "role": "accompaniment"})
         learnt = {part.name: part.learnt_from for part in parts}

@@ -65,7 +65,9 @@ def card_preset(entry: ModelEntry) -> BandPreset:
         return get_band_preset(preset_name)
     except Exception:  # a user's band: its parts are its dataset's tracks
         parts = tuple(
-            PartSpec(str(part["name"]), int(part["program"]), tuple(part["sources"]), int(part["low"]), int(part["high"]))
+            PartSpec(
+                str(part["name"]), int(part["program"]), tuple(part["sources"]), int(part["low"]), int(part["high"])
+            )
             for part in card.config["parts"]
         )
         return BandPreset(name="band", genre="", description="", dataset=card.dataset, parts=parts)
@@ -117,7 +119,12 @@ def rule_based_band(
         steps = min(len(drum_bar), beats_per_bar * STEPS_PER_BEAT)
         hits = np.argwhere(drum_bar[:steps] > 0)
         notes = [
-            Note(DRUM_NOTES[int(drum)], bar * ticks_per_bar + int(step) * ticks_per_step, ticks_per_step, int(drum_bar[step, drum]))
+            Note(
+                DRUM_NOTES[int(drum)],
+                bar * ticks_per_bar + int(step) * ticks_per_step,
+                ticks_per_step,
+                int(drum_bar[step, drum]),
+            )
             for bar in range(n_bars)
             for step, drum in hits
         ]
@@ -149,24 +156,28 @@ def _mean(rows: Sequence[dict[str, float]], key: str) -> float:
     return float(np.mean(values)) if values else math.nan
 
 
-def groove_values(style: str, limit: int = 40) -> dict[str, float]:
-    """The drum values of the Groove MIDI Dataset's test performances of a style (4/4 beats), bar by bar."""
+def groove_values(style: str, splits: Sequence[str] = ("train", "valid", "test")) -> dict[str, float]:
+    """The drum values of the Groove MIDI Dataset's performances of a style (4/4 beats) in `splits`, every
+    bar counting once: the share of hits on the 8th-note grid and the hits per bar."""
     from opencomposer.data.sources.groove import Groove
 
-    rates, onsets = [], []
-    for index, piece in enumerate(Groove().iter_pieces("test", style=style, beat_type="beat")):
-        if index >= limit:
-            break
-        bars = drum_bars(piece.score)
-        if not bars:
-            continue
-        grid = np.stack(bars) > 0  # (bars, 16, 9)
-        per_step = grid.sum(axis=2).reshape(-1)  # hits at each step
-        on_grid = (np.arange(len(per_step)) % STEPS_PER_BEAT) % 2 == 0
-        if per_step.sum():
-            rates.append(float(per_step[on_grid].sum() / per_step.sum()))
-        onsets.append(float(grid.sum() / len(bars)))
-    return {"drum_in_pattern_rate": float(np.mean(rates)), "drum_onsets_per_bar": float(np.mean(onsets))}
+    grids = [
+        np.stack(bars) > 0
+        for split in splits
+        for piece in Groove().iter_pieces(split, style=style, beat_type="beat")
+        if (bars := drum_bars(piece.score))
+    ]
+    if not grids:
+        raise EvaluationError(f"The Groove MIDI Dataset has no held-out {style} beat to compare the drums with.")
+    grid = np.concatenate(grids)  # (bars, 16, 9)
+    per_step = grid.sum(axis=2)  # (bars, 16): hits at each step
+    on_grid = (np.arange(16) % STEPS_PER_BEAT) % 2 == 0
+    return {
+        "drum_in_pattern_rate": float(per_step[:, on_grid].sum() / max(1, per_step.sum())),
+        "drum_onsets_per_bar": float(grid.sum() / len(grid)),
+        "performances": float(len(grids)),
+        "bars": float(len(grid)),
+    }
 
 
 def evaluate_band(
@@ -208,9 +219,7 @@ def evaluate_band(
         real = score.with_tracks([melody, *bands[index]])
         other = bands[(index + 1 + len(bands) // 2) % len(bands)]
         repaired = score.with_tracks([melody, *other])
-        baseline = score.with_tracks(
-            [melody, *rule_based_band(melody.notes, score.resolution, 4, n_bars, fixed_beat)]
-        )
+        baseline = score.with_tracks([melody, *rule_based_band(melody.notes, score.resolution, 4, n_bars, fixed_beat)])
         model_rows.append(band_values(made, 16))
         data_rows.append(band_values(real, 16))
         repaired_rows.append(band_values(repaired, 16))
@@ -220,7 +229,9 @@ def evaluate_band(
         baseline_pieces.append(Piece(f"baseline/{piece.id}", _pitched(baseline), split))
     reference = PieceSet(f"{source.info.name} {split}", tuple(data_pieces))
     model_similarity = evaluate_sets(PieceSet("model", tuple(model_pieces)), reference, seed=seed).similarity_index
-    baseline_similarity = evaluate_sets(PieceSet("rule-based band", tuple(baseline_pieces)), reference, seed=seed).similarity_index
+    baseline_similarity = evaluate_sets(
+        PieceSet("rule-based band", tuple(baseline_pieces)), reference, seed=seed
+    ).similarity_index
     model = {key: _mean(model_rows, key) for key in ("in_scale_ratio", "empty_bar_rate", "tonal_distance")}
     data = {key: _mean(data_rows, key) for key in ("in_scale_ratio", "empty_bar_rate", "tonal_distance")}
     model["similarity_index"] = model_similarity
@@ -242,7 +253,10 @@ def evaluate_band(
     if drums is not None and style != "none":
         model["drum_in_pattern_rate"] = _mean(model_rows, "drum_in_pattern_rate")
         model["drum_onsets_per_bar"] = _mean(model_rows, "drum_onsets_per_bar")
+        # The bar is the style's drumming, every performance of it; the held-out ones alone are reported
+        # beside it (nine jazz performances differ from the 41 of the training split by 0.09 already).
         report["groove_values"] = {"style": style, **groove_values(style)}
+        report["groove_held_out_values"] = {"style": style, **groove_values(style, ("valid", "test"))}
     report["bars"] = quality_bars(report)
     return report
 
@@ -256,7 +270,12 @@ def quality_bars(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     model, data = report["model"], report["dataset_values"]
     bars: dict[str, dict[str, Any]] = {}
     for key in ("in_scale_ratio", "empty_bar_rate"):
-        bars[key] = {"bar": BARS[key], "model": model[key], "data": data[key], "met": abs(model[key] - data[key]) <= 0.05}
+        bars[key] = {
+            "bar": BARS[key],
+            "model": model[key],
+            "data": data[key],
+            "met": abs(model[key] - data[key]) <= 0.05,
+        }
     bars["tonal_distance"] = {
         "bar": BARS["tonal_distance"],
         "model": model["tonal_distance"],
@@ -267,7 +286,8 @@ def quality_bars(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "bar": BARS["similarity_index"],
         "model": model["similarity_index"],
         "data": report["rule_based"]["similarity_index"],
-        "met": model["similarity_index"] >= 0.7 and model["similarity_index"] > report["rule_based"]["similarity_index"],
+        "met": model["similarity_index"] >= 0.7
+        and model["similarity_index"] > report["rule_based"]["similarity_index"],
     }
     if "groove_values" in report:
         groove = report["groove_values"]
@@ -281,6 +301,7 @@ def quality_bars(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "bar": BARS["drum_onsets_per_bar"],
             "model": model["drum_onsets_per_bar"],
             "data": groove["drum_onsets_per_bar"],
-            "met": abs(model["drum_onsets_per_bar"] - groove["drum_onsets_per_bar"]) <= 0.2 * groove["drum_onsets_per_bar"],
+            "met": abs(model["drum_onsets_per_bar"] - groove["drum_onsets_per_bar"])
+            <= 0.2 * groove["drum_onsets_per_bar"],
         }
     return bars

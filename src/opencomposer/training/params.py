@@ -120,5 +120,34 @@ TRAINING_PARAMS: tuple[Param, ...] = (
 GAN_PARAMS: tuple[Param, ...] = (*TRAINING_PARAMS, UPDATE_RATIO, GRADIENT_PENALTY, RECONSTRUCTION_WEIGHT)
 """The hyperparameters of a GAN training run."""
 
+DRUM_STYLES = (
+    "none",
+    "rock",
+    "funk",
+    "jazz",
+    "latin",
+    "hiphop",
+    "soul",
+    "afrocuban",
+    "punk",
+    "neworleans",
+    "country",
+    "pop",
+    "reggae",
+    "gospel",
+    "afrobeat",
+    "dance",
+    "blues",
+)
+DRUM_STYLE = Param(
+    "drum_style",
+    "choice",
+    "none",
+    "The drummer's style, learnt from the Groove MIDI Dataset's performances in that style; none plays no drums.",
+    choices=DRUM_STYLES,
+)
+BAND_PARAMS: tuple[Param, ...] = (*TRAINING_PARAMS, DRUM_STYLE)
+"""The hyperparameters of a band run: the shared ones and the drummer's style."""
+
 SCHEDULE_PARAMS = frozenset({"steps", "epochs", "max_minutes", "eval_every", "checkpoint_every"})
 """Hyperparameters that may change when a run is resumed (they do not change what one step does)."""

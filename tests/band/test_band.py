@@ -1,0 +1,213 @@
+"""The genre band: chords found and moved, bars banked across bar lines, a run that leaves a band that plays."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from opencomposer.data import registry as data_registry
+from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot, find_data_folder
+from opencomposer.errors import DatasetError, TrainingError
+from opencomposer.models.band import (
+    DRUM_NOTES,
+    ChangeTable,
+    chord_index,
+    decode_chords,
+    index_chord,
+    move_to_chord,
+    render_part,
+)
+from opencomposer.music.chords import Chord, estimate_chord, parse_harte, parse_jazzomat, voicing
+from opencomposer.music.score import Note, Score, Track
+from opencomposer.registry import get_model
+from opencomposer.techniques.band import Band
+from opencomposer.training.band import BandPreset, PartSpec, beat_chords, fill_bank, read_beat_pieces, train_band
+
+RESOLUTION = 480
+BAR = 4 * RESOLUTION
+C, F, G, A_MINOR = Chord(0, (0, 4, 7)), Chord(5, (0, 4, 7)), Chord(7, (0, 4, 7, 10)), Chord(9, (0, 3, 7))
+PROGRESSION = (C, F, G, C, A_MINOR, F, G, C)
+LAYOUT = (
+    TrackSlot("Melody", "melody"),
+    TrackSlot("Chords", "accompaniment"),
+    TrackSlot("Bass", "accompaniment", program=32),
+)
+SPLITS = ["train"] * 8 + ["valid", "valid", "test", "test"]
+
+
+def piece(seed: int, bars: int = 16) -> Score:
+    """A melody on chord tones over a I-IV-V progression in a random key, with its chords and a root bass."""
+    rng = np.random.default_rng(seed)
+    key = int(rng.integers(12))
+    melody, chords, bass = [], [], []
+    for bar in range(bars):
+        chord = PROGRESSION[bar % len(PROGRESSION)]
+        moved = Chord((chord.root + key) % 12, chord.intervals)
+        tones = voicing(moved, low=60)
+        melody += [Note(int(rng.choice(tones)), bar * BAR + beat * RESOLUTION, RESOLUTION) for beat in range(4)]
+        chords += [Note(pitch, bar * BAR, BAR, 70) for pitch in voicing(moved, low=48)]
+        bass += [Note(36 + (moved.root - 36) % 12, bar * BAR + beat * RESOLUTION, RESOLUTION) for beat in range(4)]
+    return Score(
+        resolution=RESOLUTION,
+        tracks=(
+            Track("Melody", notes=tuple(melody), role="melody"),
+            Track("Chords", notes=tuple(chords), role="accompaniment"),
+            Track("Bass", 32, notes=tuple(bass), role="accompaniment"),
+        ),
+    )
+
+
+class Tiny(Dataset):
+    def __init__(self) -> None:
+        self.info = DatasetInfo("tiny", "Tiny", "Test pieces.", ("test",), "CC0", "none", LAYOUT, "tiny")
+
+    def iter_pieces(self, split: str | None = None) -> Iterator[Piece]:
+        for index, piece_split in enumerate(SPLITS):
+            if split is None or split == piece_split:
+                yield Piece(f"tiny/{index}", piece(index), piece_split)
+
+
+TINY_PRESET = BandPreset(
+    name="tiny-band",
+    genre="test",
+    description="A tiny band.",
+    dataset="tiny",
+    chords_track="Chords",
+    parts=(PartSpec("Piano", 0, ("Chords",), 48, 79), PartSpec("Bass", 32, ("Bass",), 28, 55)),
+    training={"steps": 30, "batch_size": 4, "eval_every": 15, "checkpoint_every": 15, "drum_style": "none"},
+    licence="CC0",
+)
+
+
+@pytest.fixture(autouse=True)
+def _folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENCOMPOSER_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(data_registry, "_PROVIDERS", [lambda: {"tiny": Tiny}])
+
+
+def test_chord_symbols_of_both_syntaxes_and_what_notes_spell() -> None:
+    assert parse_jazzomat("Bb7") == Chord(10, (0, 4, 7, 10)) and parse_jazzomat("F-7").quality == "min"
+    assert parse_jazzomat("Am7b5").quality == "dim" and parse_jazzomat("NC") is None
+    assert parse_harte("A:min7/b7") == Chord(9, (0, 3, 7, 10)) and parse_harte("N") is None
+    weights = np.zeros(12)
+    weights[[9, 0, 4]] = 1.0  # A C E
+    assert estimate_chord(weights) == Chord(9, (0, 3, 7))
+    assert estimate_chord(np.zeros(12)) is None
+    assert index_chord(chord_index(G)) == G and chord_index(None) == -1
+
+
+def test_a_note_moves_onto_a_new_chord_by_the_shortest_way_and_changes_family() -> None:
+    # E above C (a major third, 4) over A minor: the third of A minor is C.
+    assert move_to_chord(52 - 0, 0, A_MINOR) % 12 == 0
+    # G (the fifth, 55) over F major: C, the fifth of F, within six semitones of where it was.
+    moved = move_to_chord(55, 0, F)
+    assert moved % 12 == 0 and abs(moved - 55) <= 6
+
+
+def test_viterbi_follows_the_network_where_it_is_sure_and_holds_where_it_is_not() -> None:
+    changes = ChangeTable.count([(np.array([chord_index(C)] * 4 + [chord_index(G)] * 4), 4)])
+    log_probs = np.full((8, 48), -10.0, dtype=np.float32)
+    log_probs[:4, chord_index(C)] = 0.0
+    log_probs[4:, chord_index(G)] = 0.0
+    log_probs[5] = -3.0  # an unsure beat
+    path = decode_chords(log_probs, changes, 4)
+    assert path.tolist() == [chord_index(C)] * 4 + [chord_index(G)] * 4
+
+
+def test_a_note_held_over_a_bar_line_sounds_in_the_next_bars_of_the_bank() -> None:
+    score = Score(
+        resolution=RESOLUTION,
+        tracks=(
+            Track("Melody", notes=(Note(60, 0, 3 * BAR),), role="melody"),
+            Track("Chords", notes=(Note(48, 0, 3 * BAR), Note(52, 0, 3 * BAR), Note(55, 0, 3 * BAR))),
+        ),
+    )
+    labels = beat_chords(score, "Chords", 12)
+    assert set(labels.tolist()) == {chord_index(C)}
+    beats = [read_beat_pieces(_single(score), TINY_PRESET)[0]]
+    bank = fill_bank(beats, ("Chords",), np.random.default_rng(0))
+    assert bank.bars == 3 and all(len(bank.bar(index)) == 3 for index in range(3))
+    notes = render_part(bank, [F] * 12, 4, 3, np.random.default_rng(0), RESOLUTION // 4)
+    assert {note.pitch % 12 for note in notes} == {5, 9, 0}  # F A C
+
+
+def _single(score: Score) -> Dataset:
+    class One(Dataset):
+        def __init__(self) -> None:
+            self.info = DatasetInfo("one", "One", "One piece.", ("test",), "CC0", "none", LAYOUT[:2], "one")
+
+        def iter_pieces(self, split: str | None = None) -> Iterator[Piece]:
+            yield Piece("one/0", score, "train")
+
+    return One()
+
+
+def test_a_run_leaves_an_installed_band_that_keeps_the_melody_and_plays_the_changes(tmp_path: Path) -> None:
+    trained = train_band(TINY_PRESET, tmp_path / "run", name="my-band", command="cmd")
+    assert trained.installed is not None
+    assert {path.name for path in (tmp_path / "run" / "eval").iterdir()} == {"step-00000015.mid", "step-00000030.mid"}
+    card = get_model("my-band").card
+    assert card.technique == "band" and card.architecture == "band" and card.genre == "test"
+    assert card.training["command"] == "cmd" and card.training["steps"] == 30
+    assert card.training["learnt_from"]["Chords"].startswith("the ChordNet")
+    assert "chord_accuracy" in card.metrics["final_eval"]
+    band = Band.from_model("my-band")
+    melody = piece(99, bars=4).tracks[0]
+    given = Score(resolution=RESOLUTION, tracks=(melody,))
+    made = band.generate(given, {}, 3)
+    assert made.score.tracks[0] == melody
+    assert [track.name for track in made.score.tracks] == ["Melody", "Piano", "Bass"]
+    assert max(note.start for track in made.score.tracks[1:] for note in track.notes) < 4 * BAR
+    assert band.generate(given, {}, 3).score == made.score
+    waltz = Score(resolution=RESOLUTION, time_signature=(3, 4), tracks=(melody,))
+    three = band.generate(waltz, {"bars": 2}, 3).score
+    assert max(note.start for track in three.tracks[1:] for note in track.notes) < 2 * 3 * RESOLUTION
+
+
+def test_a_dataset_without_chords_or_melody_cannot_teach_a_band(tmp_path: Path) -> None:
+    class Drums(Dataset):
+        def __init__(self) -> None:
+            self.info = DatasetInfo(
+                "drums", "Drums", "Drums.", ("test",), "CC0", "none", (TrackSlot("Drums", "other", is_drum=True),), "d"
+            )
+
+        def iter_pieces(self, split: str | None = None) -> Iterator[Piece]:
+            yield from ()
+
+    with pytest.raises(DatasetError, match="no melody track"):
+        _ = Drums().info.melody_index
+    with pytest.raises(TrainingError):
+        train_band(TINY_PRESET, tmp_path / "run", name="nothing", dataset=Drums())
+
+
+def test_the_yardstick_band_spells_the_melodys_chords_with_a_root_bass() -> None:
+    from opencomposer.training.band_eval import rule_based_band
+
+    melody = [Note(pitch, beat * RESOLUTION, RESOLUTION) for beat, pitch in enumerate([60, 64, 67, 64, 65, 69, 72, 69])]
+    drum_bar = np.zeros((16, len(DRUM_NOTES)), dtype=np.uint8)
+    drum_bar[0, 0] = drum_bar[8, 1] = 100
+    chords, bass, drums = rule_based_band(melody, RESOLUTION, 4, 2, drum_bar)
+    assert {note.pitch % 12 for note in chords.notes if note.start == 0} == {0, 4, 7}
+    assert {note.pitch % 12 for note in chords.notes if note.start == BAR} == {5, 9, 0}
+    assert [note.pitch % 12 for note in bass.notes] == [0, 5]
+    assert drums.is_drum and len(drums.notes) == 4
+
+
+needs_groove = pytest.mark.skipif(find_data_folder("groove") is None, reason="the Groove MIDI Dataset is not here")
+
+
+@needs_groove
+def test_a_band_with_drums_plays_the_styles_bars_on_general_midi_notes(tmp_path: Path) -> None:
+    preset = replace(TINY_PRESET, training={**TINY_PRESET.training, "drum_style": "jazz"})
+    train_band(preset, tmp_path / "run", name="drummed", install=True)
+    made = Band.from_model("drummed").generate(Score(resolution=RESOLUTION, tracks=(piece(5).tracks[0],)), {}, 0).score
+    drums = made.tracks[-1]
+    assert drums.is_drum and drums.notes and {note.pitch for note in drums.notes} <= set(DRUM_NOTES)
+    quiet = Band.from_model("drummed").generate(
+        Score(resolution=RESOLUTION, tracks=(piece(5).tracks[0],)), {"drums": False}, 0
+    )
+    assert not any(track.is_drum for track in quiet.score.tracks)
