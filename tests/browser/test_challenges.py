@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_an_attempt_is_scored_and_lands_on_the_leaderboard(page: Page, studio: RunningStudio) -> None:
-    model = first_model(studio, "accompany")
+    model = first_model(studio, "band")
     assert model is not None
     open_page(page, studio, "challenges")
     panel = page.locator("[data-challenge='sound-like-the-genre']")

@@ -262,3 +262,29 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
     except OSError:
         return True
+
+
+@pytest.mark.slow
+def test_a_band_learns_from_your_own_folder_and_plays(client: TestClient) -> None:
+    """The training page's band architecture on an uploaded folder: chords from what its bass spells, the
+    bass's bars as the band's one part, a model that then plays a sample melody."""
+    upload_dataset(client, "my-songs", pieces=8)
+    band = next(item for item in client.get("/api/architectures").json() if item["name"] == "band")
+    assert band["technique"] == "band" and {"jazz-band", "rock-band"} <= {p["name"] for p in band["presets"]}
+    body = {
+        "architecture": "band",
+        "dataset": "my-songs",
+        "model_name": "my-band",
+        "hyperparameters": {"steps": 4, "batch_size": 2, "eval_every": 2, "checkpoint_every": 2},
+    }
+    response = client.post("/api/jobs", json=body)
+    assert response.status_code == 201, response.text
+    done = wait_status(client, response.json()["id"], "done", "failed", "interrupted")
+    assert done["status"] == "done", done
+    model = client.get("/api/models/my-band").json()
+    assert model["technique"] == "band" and model["genre"] == "test"
+    made = client.post(
+        "/api/compositions", json={"technique": "band", "model": "my-band", "melody_id": "twinkle", "seed": 1}
+    )
+    assert made.status_code == 201, made.text
+    assert [track["name"] for track in made.json()["summary"]["tracks"]][:2] == ["Melody", "Accompaniment"]

@@ -39,12 +39,12 @@ def verb_command(technique: type[Technique], verb: Verb) -> click.Command:
     """The `generate` subcommand of one verb of a technique: read the melody, generate, write, say what was made."""
     params = technique.verb_params(verb)
 
-    def run(model: str, melody: str, seed: int | None, out: Path, **values: Any) -> None:
+    def run(model: str, genre: str | None, melody: str, seed: int | None, out: Path, **values: Any) -> None:
         from opencomposer.music.io import write_score
         from opencomposer.registry import get_model
 
         score = read_melody(melody)
-        loaded = technique(get_model(model))
+        loaded = technique(get_model(model_of_genre(technique.name, genre) if genre else model))
         chosen = int(seed if seed is not None else SEED.default)
         generation = loaded.generate(score, technique.verb_values(verb, given_values(params, values)), chosen)
         write_score(generation.score, out)
@@ -53,6 +53,23 @@ def verb_command(technique: type[Technique], verb: Verb) -> click.Command:
     command: Any = param_options(params)(run)
     command = generation_options(technique.name, technique.default_model, technique.input_help)(command)
     return click.command(verb.name, help=verb.help)(command)
+
+
+def model_of_genre(technique: str, genre: str) -> str:
+    """The name of the technique's model of `genre`: a shipped one first, else the user's; `UnknownNameError`
+    listing the genres there are when none is."""
+    from opencomposer.errors import UnknownNameError
+    from opencomposer.registry import list_models
+
+    entries = [entry for entry in list_models() if entry.card.technique == technique]
+    for entry in sorted(entries, key=lambda entry: not entry.shipped):
+        if entry.card.genre == genre.lower():
+            return entry.card.name
+    known = sorted({entry.card.genre for entry in entries if entry.card.genre})
+    article = "an" if technique[0] in "aeiou" else "a"
+    raise UnknownNameError(
+        f"No {technique} model plays {genre!r}. Genres with {article} {technique} model: {', '.join(known) or 'none'}."
+    )
 
 
 def _add_verbs() -> None:

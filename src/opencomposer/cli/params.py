@@ -172,7 +172,14 @@ def generation_options(verb: str, default_model: str, melody_help: str) -> Calla
             "--model",
             default=default_model,
             show_default=True,
-            help=f"An {verb} model's name (see `opencomposer models list`) or the path of a model's .json card.",
+            help=f"{'An' if verb[0] in 'aeiou' else 'A'} {verb} model's name (see `opencomposer models list`) or the "
+            "path of a model's .json card.",
+        ),
+        click.option(
+            "--genre",
+            default=None,
+            help=f"Pick the {verb} model of this genre instead of naming one (jazz, rock, pop, symphony, chorale, folk, "
+            "classical: see the genre column of `opencomposer models list`).",
         ),
         click.option("--melody", required=True, help=melody_help),
         param_option(SEED),

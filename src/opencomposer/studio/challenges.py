@@ -8,10 +8,9 @@ and scores it from the project's metrics; the same model, parameters and seed gi
 1. ``harmonize-like-bach``: the sopranos of five held-out Bach chorales (the first `CHORALE_BARS` bars of
    the first five pieces of the test split of ``jsb-satb``, else of music21's ``bach-chorales``) are
    harmonized by an ``edit`` model; the result is measured against Bach's own five harmonizations.
-2. ``sound-like-the-genre``: a given melody is accompanied by an ``accompany`` model; the result is
-   measured against a genre's dataset figures (the ``reference`` metrics in the card of the shipped
-   model trained on that dataset). The project has no genre classifier, so the rule is a distance to
-   those figures, said in words in `GENRE_SCORING`.
+2. ``sound-like-the-genre``: a given melody is played by a ``band`` (or ``accompany``) model; the result is
+   scored by the genre classifier's confidence in the genre picked (`opencomposer.training.genres`), its
+   in-scale ratio, and its drums against the genre's Groove drummers, as `GENRE_SCORING` says in words.
 3. ``beat-a-shipped-model``: the user's own model runs the held-out evaluation of
    ``opencomposer models evaluate`` on `EVALUATION_PIECES` held-out pieces of a shipped model's
    dataset; it is scored against the shipped model's card figures.
@@ -40,7 +39,6 @@ CHORALES = 5
 CHORALE_BARS = 8
 VOICES = ("Soprano", "Alto", "Tenor", "Bass")
 GENRE_MELODY = "amazing-grace"
-GENRE_FEATURES = ("polyphony", "pitch_class_entropy", "tonal_distance")
 EVALUATION_PIECES = 4
 EVALUATION_SEED = 0
 
@@ -178,50 +176,50 @@ def run_harmony(attempt: Attempt, compose: Compose, _seconds: float | None) -> S
 
 
 def genre_references() -> dict[str, dict[str, float]]:
-    """The genres a composition can be measured against: each shipped accompany model's dataset, with the
-    dataset's reference figures from its card."""
-    genres: dict[str, dict[str, float]] = {}
-    for entry in list_models("accompany"):
-        reference = entry.card.metrics.get("reference")
-        if entry.shipped and isinstance(reference, dict):
-            genres.setdefault(entry.card.dataset, {key: float(reference[key]) for key in GENRE_FEATURES})
-    return genres
+    """The genres an attempt can aim at (the shipped genre classifier's), each with its Groove drum figures
+    (empty for a genre without drums)."""
+    from opencomposer.training.genres import genre_drums, load_genre_classifier
+
+    drums = genre_drums()
+    return {genre: drums.get(genre, {}) for genre in load_genre_classifier().genres}
 
 
 GENRE_SCORING = (
-    "score = 100 × the mean of: the in-scale ratio of the whole composition; the genre match, the mean over "
-    f"{', '.join(GENRE_FEATURES)} of max(0, 1 − |yours − genre's| / genre's), the genre's figures being its "
-    "dataset's reference metrics (from the shipped model's card); and, only when the composition has drums, "
-    "the drums' in-8th-pattern rate. (The project has no genre classifier; this distance stands for one.)"
+    "score = 100 × the mean of: the genre classifier's confidence that your composition's band is of the genre "
+    "you picked (a logistic regression over 48 features of everything but the melody, fitted on the real held-out "
+    "music of jazz, rock, pop and symphony: `opencomposer models genres`); the in-scale ratio of the whole "
+    "composition; and, for a genre with drums, how close your drums' share of hits on the 8th-note grid is to the "
+    "genre's Groove MIDI drummers', max(0, 1 − |yours − theirs| / theirs) (0 with no drums)."
 )
 
 
 def run_genre(attempt: Attempt, compose: Compose, _seconds: float | None) -> Scored:
-    """Accompany the given melody and score it against the genre's figures (`GENRE_SCORING`)."""
+    """Play the given melody with the attempt's model and score it in the genre picked (`GENRE_SCORING`)."""
+    from opencomposer.training.genres import load_genre_classifier
+
     genres = genre_references()
-    genre = attempt.genre or attempt.model.card.dataset
+    genre = attempt.genre or attempt.model.card.genre or ""
     if genre not in genres:
         raise ParameterError(f"There is no genre {genre!r} to measure against; pick one of: {', '.join(genres)}.")
     sample = get_melody(GENRE_MELODY)
     composition_id, score = compose(sample.to_score(), f"Sound like {genre}: {sample.title}")
+    confidence = load_genre_classifier().confidences(score)
     metrics = composition_metrics(score)
-    reference = genres[genre]
-    matches = {
-        feature: max(0.0, 1.0 - abs(_or_zero(metrics.get(feature)) - reference[feature]) / reference[feature])
-        for feature in GENRE_FEATURES
-    }
     in_scale = _or_zero(metrics.get("in_scale_ratio"))
-    genre_match = sum(matches.values()) / len(matches)
-    drums = [value for key, value in metrics.items() if key.startswith("drum_in_8th_pattern_rate/")]
-    terms = [in_scale, genre_match]
-    breakdown: Breakdown = {"genre": genre, "in_scale_ratio": in_scale, "genre_match": genre_match}
-    for feature in GENRE_FEATURES:
-        breakdown[feature] = metrics.get(feature)
-        breakdown[f"{feature}_genre"] = reference[feature]
-    if drums:
-        drum_rate = sum(_or_zero(value) for value in drums) / len(drums)
-        terms.append(drum_rate)
-        breakdown["drum_in_8th_pattern_rate"] = drum_rate
+    terms = [confidence[genre], in_scale]
+    breakdown: Breakdown = {"genre": genre, "genre_confidence": confidence[genre], "in_scale_ratio": in_scale}
+    for other, value in confidence.items():
+        breakdown[f"confidence_{other}"] = value
+    drum_figures = genres[genre]
+    if drum_figures:
+        theirs = float(drum_figures["drum_in_pattern_rate"])
+        rates = [value for key, value in metrics.items() if key.startswith("drum_in_8th_pattern_rate/")]
+        yours = sum(_or_zero(value) for value in rates) / len(rates) if rates else math.nan
+        closeness = max(0.0, 1.0 - abs(yours - theirs) / theirs) if math.isfinite(yours) else 0.0
+        terms.append(closeness)
+        breakdown.update(
+            {"drum_in_8th_pattern_rate": _finite(yours), "drum_in_8th_pattern_rate_genre": theirs, "drums": closeness}
+        )
     return Scored(100 * sum(terms) / len(terms), breakdown, (composition_id,))
 
 
@@ -254,10 +252,15 @@ def rival(entry: ModelEntry) -> ModelEntry:
 def run_beat(attempt: Attempt, _compose: Compose, seconds: float | None) -> Scored:
     """Run the held-out evaluation of the user's model and score it against its shipped rival (`BEAT_SCORING`)."""
     from opencomposer.training.arcnn import evaluate_harmonization
+    from opencomposer.training.band_eval import evaluate_band
     from opencomposer.training.evaluation import evaluate_accompaniment
 
     shipped = rival(attempt.model)
-    evaluate = evaluate_harmonization if attempt.model.card.technique == "edit" else evaluate_accompaniment
+    def band(entry: ModelEntry, dataset: str, **options: Any) -> dict[str, Any]:
+        return evaluate_band(entry, dataset=dataset, **options)
+
+    evaluators: dict[str, Callable[..., dict[str, Any]]] = {"edit": evaluate_harmonization, "band": band}
+    evaluate = evaluators.get(attempt.model.card.technique, evaluate_accompaniment)
     with time_budget(None if seconds is None else seconds * EVALUATION_PIECES):
         report: dict[str, Any] = evaluate(
             attempt.model,
@@ -302,10 +305,10 @@ CHALLENGES: tuple[Challenge, ...] = (
     Challenge(
         id="sound-like-the-genre",
         title="Sound like the genre",
-        task="Accompany a given melody so that it sounds like the genre you pick.",
-        inputs=f"The melody {GENRE_MELODY!r}. Pick an accompany model, its settings, a seed and a genre (default the "
-        "model's own dataset).",
-        techniques=("accompany",),
+        task="Play a given melody with a band or an accompaniment so that it sounds like the genre you pick.",
+        inputs=f"The melody {GENRE_MELODY!r}. Pick a band or accompany model, its settings, a seed and a genre "
+        "(default the model's own).",
+        techniques=("band", "accompany"),
         scoring=GENRE_SCORING,
         run=run_genre,
         takes_genre=True,
@@ -314,10 +317,10 @@ CHALLENGES: tuple[Challenge, ...] = (
         id="beat-a-shipped-model",
         title="Beat a shipped model",
         task="Train your own model that beats a shipped one on its dataset's held-out pieces.",
-        inputs="One of your own edit or accompany models, trained on the Training page on the dataset of a shipped "
-        "model of the same technique (for example the AR-CNN on jsb-satb, or a U-Net GAN on nottingham). "
-        "If you have none yet, train one there first.",
-        techniques=("edit", "accompany"),
+        inputs="One of your own edit, accompany or band models, trained on the Training page on the dataset of a "
+        "shipped model of the same technique (for example the AR-CNN on jsb-satb, a U-Net GAN on nottingham, or a "
+        "band on pop909). If you have none yet, train one there first.",
+        techniques=("edit", "accompany", "band"),
         scoring=BEAT_SCORING,
         run=run_beat,
         shipped_allowed=False,

@@ -87,6 +87,17 @@ _BAR_WORDS: dict[str, str] = {
         "the previous note."
     ),
     "no_stretch_of_4_stuck_bars": "Its continuations never repeat the same bar four times in a row.",
+    "similarity_index_at_least_0.7_and_above_the_rule_based_band": (
+        "Its music's statistics overlap the real music's enough (a similarity index of at least 0.7 out of 1), "
+        "and more than a plain band's: block chords, a root bass and one repeated drum bar."
+    ),
+    "drum_in_pattern_rate_within_0.05_of_groove": (
+        "Its drummer places hits on and off the 8th-note beat like the real drummers of the genre (within 0.05)."
+    ),
+    "drum_onsets_within_20_percent_of_groove": "Its drummer plays about as many hits a bar as the real drummers (within 20 %).",
+    "genre_named_at_least_80_percent": (
+        "A classifier trained on real music of the four genres names this band's genre at least 8 times in 10."
+    ),
 }
 
 _SIMILARITY_AT_LEAST = re.compile(r"^similarity_index_at_least_(?P<value>[0-9.]+)$")

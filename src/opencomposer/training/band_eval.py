@@ -44,6 +44,15 @@ from opencomposer.training.band import (
     read_beat_pieces,
 )
 
+BAR_NAMES = {
+    "in_scale_ratio": "in_scale_ratio_within_0.05",
+    "empty_bar_rate": "empty_bar_rate_within_0.05",
+    "tonal_distance": "tonal_distance_below_random_pairs",
+    "similarity_index": "similarity_index_at_least_0.7_and_above_the_rule_based_band",
+    "drum_in_pattern_rate": "drum_in_pattern_rate_within_0.05_of_groove",
+    "drum_onsets_per_bar": "drum_onsets_within_20_percent_of_groove",
+}
+"""The names of the bars in a card's ``held_out.quality_bars`` (the studio says each in words)."""
 EVAL_BARS = 16
 EVAL_PIECES = 40
 SPEC = RollSpec(STEPS_PER_BEAT, 0, 127)
@@ -187,6 +196,7 @@ def evaluate_band(
     split: str = "test",
     seed: int = 0,
     limit: int | None = None,
+    params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Measure a band model on held-out pieces (see the module docstring); returns a JSON-ready report."""
     from opencomposer.techniques.band import Band
@@ -214,6 +224,7 @@ def evaluate_band(
             n_bars=n_bars,
             tempo=score.tempo,
             seed=seed + index,
+            drums=bool((params or {}).get("drums", True)),
         )
         made = score.with_tracks([melody, *tracks])
         real = score.with_tracks([melody, *bands[index]])
@@ -258,6 +269,8 @@ def evaluate_band(
         report["groove_values"] = {"style": style, **groove_values(style)}
         report["groove_held_out_values"] = {"style": style, **groove_values(style, ("valid", "test"))}
     report["bars"] = quality_bars(report)
+    report["similarity_index"] = model_similarity
+    report["quality_bars"] = {BAR_NAMES[key]: bar["met"] for key, bar in report["bars"].items()}
     return report
 
 

@@ -159,6 +159,12 @@ def load_genre_classifier(path: Path = CLASSIFIER_PATH) -> GenreClassifier:
     return GenreClassifier.from_json(json.loads(path.read_text(encoding="utf-8"))["classifier"])
 
 
+def genre_drums(path: Path = CLASSIFIER_PATH) -> dict[str, dict[str, float]]:
+    """Each drummed genre's Groove drum figures, as the shipped classifier's report recorded them."""
+    report = json.loads(path.read_text(encoding="utf-8"))["report"]
+    return {genre: dict(values) for genre, values in report.get("drums", {}).items()}
+
+
 def fit_classifier(
     features: npt.NDArray[np.float64], labels: Sequence[str], *, l2: float = 1e-2, steps: int = 2000
 ) -> GenreClassifier:
@@ -284,8 +290,17 @@ def fit_and_save(path: Path = CLASSIFIER_PATH, *, seed: int = 0, evaluate: bool 
     train_accuracy = float(
         np.mean(np.array(classifier.genres)[np.argmax(classifier.probabilities(features), axis=1)] == np.array(labels))
     )
+    from opencomposer.training.band import get_band_preset
+    from opencomposer.training.band_eval import groove_values
+
+    drums = {}
+    for genre, model in GENRE_MODELS.items():
+        style = str(get_band_preset(model).training.get("drum_style", "none"))
+        if style != "none":
+            drums[genre] = {"style": style, **groove_values(style)}
     report: dict[str, Any] = {
         "command": "opencomposer models genres --save",
+        "drums": drums,
         "examples": {genre: labels.count(genre) for genre in classifier.genres},
         "accuracy_on_its_real_examples": train_accuracy,
     }
