@@ -211,3 +211,42 @@ def test_a_band_with_drums_plays_the_styles_bars_on_general_midi_notes(tmp_path:
         Score(resolution=RESOLUTION, tracks=(piece(5).tracks[0],)), {"drums": False}, 0
     )
     assert not any(track.is_drum for track in quiet.score.tracks)
+
+
+def test_a_bands_drums_are_written_on_channel_10_and_sound_in_fluidsynth(tmp_path: Path) -> None:
+    import mido
+
+    from opencomposer.music.midi import read_midi, write_midi
+    from opencomposer.studio.audio import render_audio
+
+    drums = Track(
+        "Drums", is_drum=True, notes=tuple(Note(pitch, step * 240, 120, 100) for step, pitch in enumerate(DRUM_NOTES))
+    )
+    score = Score(resolution=RESOLUTION, tracks=(piece(1, bars=1).tracks[0], drums))
+    write_midi(score, tmp_path / "band.mid")
+    channels = {
+        message.channel
+        for track in mido.MidiFile(tmp_path / "band.mid").tracks
+        for message in track
+        if message.type == "note_on" and message.note in DRUM_NOTES and message.velocity == 100
+    }
+    assert channels == {9}
+    assert read_midi(tmp_path / "band.mid").tracks[-1].is_drum
+    soundfont = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+    if not soundfont.is_file():
+        pytest.skip("FluidSynth's General MIDI soundfont is not installed")
+    only_drums = score.with_tracks([drums])
+    write_midi(only_drums, tmp_path / "drums.mid")
+    render_audio(
+        tmp_path / "drums.mid",
+        tmp_path / "drums.wav",
+        "wav",
+        program="fluidsynth",
+        soundfont=soundfont,
+        sample_rate_hz=22050,
+        timeout_seconds=60,
+    )
+    import soundfile
+
+    audio, _ = soundfile.read(tmp_path / "drums.wav")
+    assert float(np.sqrt(np.mean(np.square(audio)))) > 0.01  # the kit sounds

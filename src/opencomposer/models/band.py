@@ -217,6 +217,47 @@ def decode_chords(
     return path
 
 
+def sample_chords(
+    log_probs: npt.NDArray[np.float32],
+    changes: ChangeTable,
+    beats_per_bar: int,
+    weight: float,
+    temperature: float,
+    rng: np.random.Generator,
+) -> npt.NDArray[np.int64]:
+    """Chords drawn from the whole sequence's distribution (forward filtering, backward sampling), both the
+    network's view and the genre's moves divided by `temperature`: 1 draws them as the model believes, lower
+    keeps to its likeliest changes (0 is `decode_chords`), higher takes more risks."""
+    if temperature <= 0.0:
+        return decode_chords(log_probs, changes, beats_per_bar, weight)
+    n_beats = len(log_probs)
+    if n_beats == 0:
+        return np.zeros(0, dtype=np.int64)
+    scale = 1.0 / temperature
+    tables = [scale * weight * changes.transitions(position) for position in range(POSITIONS)]
+    forward = np.zeros((n_beats, N_CHORDS))
+    forward[0] = scale * log_probs[0]
+    for beat in range(1, n_beats):
+        position = min(beat % max(1, beats_per_bar), POSITIONS - 1)
+        forward[beat] = _logsumexp(forward[beat - 1][:, None] + tables[position], axis=0) + scale * log_probs[beat]
+    path = np.zeros(n_beats, dtype=np.int64)
+    path[-1] = _draw(forward[-1], rng)
+    for beat in range(n_beats - 1, 0, -1):
+        position = min(beat % max(1, beats_per_bar), POSITIONS - 1)
+        path[beat - 1] = _draw(forward[beat - 1] + tables[position][:, path[beat]], rng)
+    return path
+
+
+def _logsumexp(values: npt.NDArray[np.float64], axis: int) -> npt.NDArray[np.float64]:
+    top = values.max(axis=axis, keepdims=True)
+    return np.asarray(np.log(np.exp(values - top).sum(axis=axis)) + np.squeeze(top, axis=axis))
+
+
+def _draw(log_weights: npt.NDArray[np.float64], rng: np.random.Generator) -> int:
+    weights = np.exp(log_weights - log_weights.max())
+    return int(rng.choice(len(weights), p=weights / weights.sum()))
+
+
 _REMAP: dict[tuple[str, str], dict[int, int]] = {}
 for _source in QUALITIES:
     for _target in QUALITIES:
@@ -346,8 +387,15 @@ def render_drums(
 def bass_on_kicks(
     drums: list[Note], chords: list[Chord | None], resolution: int, n_ticks: int, low: int = 36
 ) -> list[Note]:
-    """A bass that plays each chord's root (from `low` up) where the kick drum lands, held to the next kick."""
-    kicks = sorted({note.start for note in drums if note.pitch == DRUM_NOTES[0]})
+    """A bass that plays each chord's root (from `low` up) where the kick drum lands, and where a chord changes,
+    held to the next of those."""
+    hits = {note.start for note in drums if note.pitch == DRUM_NOTES[0]}
+    changes = {
+        beat * resolution
+        for beat in range(len(chords))
+        if chords[beat] is not None and (beat == 0 or chords[beat] != chords[beat - 1]) and beat * resolution < n_ticks
+    }
+    kicks = sorted(hits | changes)
     notes: list[Note] = []
     for index, start in enumerate(kicks):
         beat = start // resolution
@@ -406,13 +454,25 @@ class Band:
     drums: DrumBank | None
     bass_from_kicks: PartInfo | None = None
     chord_weight: float = 1.0
+    temperature: float = 0.0
 
-    def chords(self, features: npt.NDArray[np.float32], beats_per_bar: int) -> list[Chord | None]:
-        """The chord of every beat of a melody's `beat_features` (None where the melody has not begun)."""
+    def chords(
+        self,
+        features: npt.NDArray[np.float32],
+        beats_per_bar: int,
+        rng: np.random.Generator | None = None,
+        risk: float = 1.0,
+    ) -> list[Chord | None]:
+        """The chord of every beat of a melody's `beat_features`: drawn at the genre's `temperature` times
+        `risk` (see `sample_chords`), or the likeliest ones without `rng` or at risk 0."""
         with torch.inference_mode():
             logits = self.net(torch.from_numpy(features[None]))[0]
             log_probs = torch.log_softmax(logits, dim=-1).numpy()
-        path = decode_chords(log_probs, self.changes, beats_per_bar, self.chord_weight)
+        temperature = self.temperature * risk
+        if rng is None or temperature <= 0.0:
+            path = decode_chords(log_probs, self.changes, beats_per_bar, self.chord_weight)
+        else:
+            path = sample_chords(log_probs, self.changes, beats_per_bar, self.chord_weight, temperature, rng)
         return [index_chord(int(index)) for index in path]
 
     def play(
@@ -425,13 +485,16 @@ class Band:
         tempo: float,
         seed: int,
         drums: bool = True,
+        risk: float = 1.0,
     ) -> tuple[list[Track], list[Chord | None]]:
-        """The band's tracks for a melody of `n_bars` bars (ticks at `resolution`), and the chords it played."""
+        """The band's tracks for a melody of `n_bars` bars (ticks at `resolution`), and the chords it played;
+        `risk` scales how far the changes stray from the likeliest (see `chords`)."""
         if resolution % STEPS_PER_BEAT:
             raise ValueError(f"The resolution ({resolution}) must be a multiple of {STEPS_PER_BEAT}.")
         n_beats = n_bars * beats_per_bar
-        chords = self.chords(beat_features(melody, resolution, beats_per_bar, n_beats), beats_per_bar)
         rng = np.random.default_rng(seed)
+        features = beat_features(melody, resolution, beats_per_bar, n_beats)
+        chords = self.chords(features, beats_per_bar, np.random.default_rng([seed, 1]), risk)
         ticks_per_step = resolution // STEPS_PER_BEAT
         tracks = [
             Track(
@@ -477,6 +540,7 @@ def band_from_weights(
     parts: tuple[PartInfo, ...],
     bass_from_kicks: PartInfo | None = None,
     chord_weight: float = 1.0,
+    temperature: float = 0.0,
 ) -> Band:
     """A `Band` from a model's weights file (the network's tensors under ``net.``, the rest from `Band.arrays`)."""
     net = ChordNet(config)
@@ -492,4 +556,4 @@ def band_from_weights(
         drums = DrumBank(
             weights["drums.hits"].numpy(), weights["drums.performance"].numpy(), weights["drums.bpm"].numpy()
         )
-    return Band(net, changes, parts, banks, drums, bass_from_kicks, chord_weight)
+    return Band(net, changes, parts, banks, drums, bass_from_kicks, chord_weight, temperature)

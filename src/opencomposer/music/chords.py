@@ -203,8 +203,15 @@ def estimate_chord(weights: npt.ArrayLike, *, min_weight: float = 1e-9) -> Chord
     return best[1] if best is not None else None
 
 
-def estimate_chords(weights: npt.ArrayLike, *, min_weight: float = 1e-9) -> list[Chord | None]:
-    """`estimate_chord` of every row of an (n, 12) array of pitch-class weights, at once."""
+def estimate_chords(
+    weights: npt.ArrayLike, *, min_weight: float = 1e-9, bass: npt.ArrayLike | None = None
+) -> list[Chord | None]:
+    """`estimate_chord` of every row of an (n, 12) array of pitch-class weights, at once.
+
+    `bass`, the pitch class of each row's lowest note (-1 for none), settles a tie between chords that share
+    their tones (A minor and C major sixth, F minor seventh and A-flat major sixth) in favour of the one whose
+    root is in the bass.
+    """
     values = np.asarray(weights, dtype=np.float64).reshape(-1, 12)
     candidates = [(quality, root) for quality in QUALITIES for root in range(12)]
     tones = np.zeros((len(candidates), 12))
@@ -215,6 +222,10 @@ def estimate_chords(weights: npt.ArrayLike, *, min_weight: float = 1e-9) -> list
     missing = (values <= min_weight).astype(np.float64) @ tones.T
     is_dom = np.array([quality == "dom" for quality, _ in candidates], dtype=np.float64)
     score = 2.0 * on - total - 0.1 * total * missing - 0.01 * total * is_dom[None, :]
+    if bass is not None:
+        lowest = np.asarray(bass, dtype=np.int64).reshape(-1)
+        roots = np.array([root for _, root in candidates])
+        score += 0.05 * total * (roots[None, :] == lowest[:, None])
     best = np.argmax(score - 1e-12 * np.arange(len(candidates))[None, :], axis=1)
     return [
         None if total[row, 0] <= min_weight else Chord(candidates[index][1], TEMPLATES[candidates[index][0]])

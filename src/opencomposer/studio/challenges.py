@@ -256,19 +256,15 @@ def run_beat(attempt: Attempt, _compose: Compose, seconds: float | None) -> Scor
     from opencomposer.training.evaluation import evaluate_accompaniment
 
     shipped = rival(attempt.model)
-    def band(entry: ModelEntry, dataset: str, **options: Any) -> dict[str, Any]:
-        return evaluate_band(entry, dataset=dataset, **options)
-
-    evaluators: dict[str, Callable[..., dict[str, Any]]] = {"edit": evaluate_harmonization, "band": band}
-    evaluate = evaluators.get(attempt.model.card.technique, evaluate_accompaniment)
+    technique = attempt.model.card.technique
+    options: dict[str, Any] = {"seed": attempt.seed, "limit": EVALUATION_PIECES, "params": dict(attempt.params)}
     with time_budget(None if seconds is None else seconds * EVALUATION_PIECES):
-        report: dict[str, Any] = evaluate(
-            attempt.model,
-            shipped.card.dataset,
-            seed=attempt.seed,
-            limit=EVALUATION_PIECES,
-            params=dict(attempt.params),
-        )
+        if technique == "band":
+            report = evaluate_band(attempt.model, dataset=shipped.card.dataset, **options)
+        elif technique == "edit":
+            report = evaluate_harmonization(attempt.model, shipped.card.dataset, **options)
+        else:
+            report = evaluate_accompaniment(attempt.model, shipped.card.dataset, **options)
     bars: dict[str, bool] = report["quality_bars"]
     shipped_report = shipped.card.metrics["held_out"]
     shipped_bars = {key: bool(value) for key, value in shipped_report["quality_bars"].items() if key in bars}

@@ -29,6 +29,15 @@ BARS = Param(
     unit="bars",
 )
 DRUMS = Param("drums", "bool", True, "Whether the drummer plays (for a genre whose band has drums).")
+HARMONY_RISK = Param(
+    "harmony_risk",
+    "float",
+    1.0,
+    "How far the chords may stray from the likeliest ones: 0 plays the safest changes, 1 strays as the genre's "
+    "own music does, 2 twice as far.",
+    minimum=0.0,
+    maximum=2.0,
+)
 STEPS_PER_BEAT = 4
 
 
@@ -41,7 +50,7 @@ class Band(Technique):
         "Plays your melody with a band of a genre: the model chooses the chords, and each player (piano, bass, "
         "guitar, strings, drums) plays bars learnt from that genre's music on them; the melody is kept as played."
     )
-    params: ClassVar[tuple[Param, ...]] = (BARS, DRUMS)
+    params: ClassVar[tuple[Param, ...]] = (BARS, DRUMS, HARMONY_RISK)
     verbs: ClassVar[tuple[Verb, ...]] = (
         Verb("band", "Play a melody with a genre's band (jazz, rock, pop, symphony); the melody is kept as given."),
     )
@@ -68,7 +77,12 @@ class Band(Technique):
             else None
         )
         self.band = band_from_weights(
-            BandConfig(**config["model"]), load_weights(entry), parts, bass, float(config.get("chord_weight", 1.0))
+            BandConfig(**config["model"]),
+            load_weights(entry),
+            parts,
+            bass,
+            float(config.get("chord_weight", 1.0)),
+            float(card.decoding.get("temperature", 0.0)),
         )
 
     @classmethod
@@ -97,6 +111,7 @@ class Band(Technique):
             tempo=score.tempo,
             seed=seed,
             drums=bool(values["drums"]),
+            risk=float(values["harmony_risk"]),
         )
         check_time_budget()
         if factor != 1:

@@ -46,7 +46,7 @@ from opencomposer.models.band import (
     transpose_features,
     transpose_labels,
 )
-from opencomposer.music.chords import estimate_chords
+from opencomposer.music.chords import estimate_chords, from_pitch_classes
 from opencomposer.music.score import Score
 from opencomposer.registry import ModelEntry
 from opencomposer.techniques.base import ParamValue
@@ -275,7 +275,12 @@ def pitch_class_weights(notes: Sequence[Any], resolution: int, n_beats: int) -> 
 
 
 def beat_chords(score: Score, chords_track: str | None, n_beats: int) -> npt.NDArray[np.int64]:
-    """Each beat's chord class: from the chords track's symbols, else from what the pitched accompaniment spells."""
+    """Each beat's chord class: from the chords track's symbols, else from what the pitched accompaniment spells.
+
+    A symbol is rendered with its root lowest (`opencomposer.music.chords.voicing`), so the chords track's lowest
+    note names the root and its pitch classes the family: F-7 is F minor, not the A-flat major its tones also
+    spell. An accompaniment is read by `estimate_chords`, its lowest note favoured as the root.
+    """
     tracks = [
         track
         for track in score.tracks
@@ -284,8 +289,29 @@ def beat_chords(score: Score, chords_track: str | None, n_beats: int) -> npt.NDA
     weights = sum(
         (pitch_class_weights(track.notes, score.resolution, n_beats) for track in tracks), np.zeros((n_beats, 12))
     )
-    # A chord symbol is exact; an orchestra's beat is read with its neighbours' help where it is thin.
-    return np.array([chord_index(chord) for chord in estimate_chords(weights, min_weight=0.05)], dtype=np.int64)
+    lowest = lowest_pitch_classes([note for track in tracks for note in track.notes], score.resolution, n_beats)
+    if chords_track:
+        return np.array(
+            [
+                -1
+                if root < 0 or weights[beat].sum() <= 0.05
+                else chord_index(from_pitch_classes(root, np.flatnonzero(weights[beat] > 0).tolist()))
+                for beat, root in enumerate(lowest.tolist())
+            ],
+            dtype=np.int64,
+        )
+    chords = estimate_chords(weights, min_weight=0.05, bass=lowest)
+    return np.array([chord_index(chord) for chord in chords], dtype=np.int64)
+
+
+def lowest_pitch_classes(notes: Sequence[Any], resolution: int, n_beats: int) -> npt.NDArray[np.int64]:
+    """The pitch class of the lowest note sounding in each beat (-1 where none sounds)."""
+    lowest = np.full(n_beats, 128, dtype=np.int64)
+    for note in notes:
+        first, last = note.start // resolution, -(-(note.start + note.duration) // resolution)
+        segment = lowest[max(0, first) : min(n_beats, last)]
+        np.minimum(segment, note.pitch, out=segment)
+    return np.where(lowest < 128, lowest % 12, -1)
 
 
 def read_beat_pieces(
@@ -324,9 +350,8 @@ def fill_bank(pieces: Sequence[BeatPiece], sources: Sequence[str], rng: np.rando
     for piece in pieces:
         if piece.beats_per_bar != 4:
             continue
+        # A piece without the part counts too: its bars are the part's silences, as often as the genre's.
         tracks = [track for track in piece.score.tracks if track.name in sources and track.notes]
-        if not tracks:
-            continue
         resolution = piece.score.resolution
         ticks_per_step = resolution / STEPS_PER_BEAT
         n_bars = len(piece.labels) // 4
@@ -607,6 +632,7 @@ class BandRecipe(Recipe):
             self.drums,
             bass,
             preset.chord_weight,
+            getattr(self, "temperature", 0.0),
         )
 
     def card(self, name: str, result: TrainResult) -> CardParts:
@@ -623,6 +649,10 @@ class BandRecipe(Recipe):
         if self.drums is not None:
             learnt["Drums"] = f"{self.drum_performances} Groove MIDI Dataset {self.style} performances (train split)"
         last_eval = result.last_eval.get("metrics", {})
+        from opencomposer.training.band_eval import calibrate_temperature
+
+        calibration = calibrate_temperature(self.band(self.net), preset, self.valid_pieces)
+        self.temperature = float(calibration["chosen"])
         return CardParts(
             config={
                 "model": asdict(preset.model),
@@ -650,7 +680,8 @@ class BandRecipe(Recipe):
                 "prepare_seconds": round(self.prepare_seconds, 1),
                 "chord_network_parameters": count_parameters(self.net),
             },
-            metrics={"final_eval": dict(last_eval)},
+            metrics={"final_eval": dict(last_eval), "calibration": calibration},
+            decoding={"temperature": self.temperature},
             licence=preset.licence,
             genre=preset.genre or None,
         )

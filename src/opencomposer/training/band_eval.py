@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ from opencomposer.data.registry import Piece, get_dataset
 from opencomposer.errors import EvaluationError
 from opencomposer.metrics.harmony import tonal_distance
 from opencomposer.metrics.rolls import detect_key, drum_in_pattern_rate, empty_bar_rate, in_scale_ratio, note_starts
-from opencomposer.models.band import DRUM_NOTES, STEPS_PER_BEAT, drum_track
+from opencomposer.models.band import DRUM_NOTES, STEPS_PER_BEAT, Band, DrumBank, drum_track, render_drums
 from opencomposer.music.chords import estimate_chords, voicing
 from opencomposer.music.pianoroll import RollSpec, to_roll
 from opencomposer.music.score import Note, Score, Track
@@ -55,6 +56,7 @@ BAR_NAMES = {
 """The names of the bars in a card's ``held_out.quality_bars`` (the studio says each in words)."""
 EVAL_BARS = 16
 EVAL_PIECES = 40
+SEGMENTS_PER_PIECE = 4
 SPEC = RollSpec(STEPS_PER_BEAT, 0, 127)
 BARS = {
     "in_scale_ratio": "within 0.05 of the data's",
@@ -64,6 +66,16 @@ BARS = {
     "drum_in_pattern_rate": "within 0.05 of the genre's Groove drums",
     "drum_onsets_per_bar": "within 20 % of the genre's Groove drums",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of a held-out piece, moved to start at 0."""
+
+    id: str
+    piece: BeatPiece
+    score: Score
+    bars: int
 
 
 def card_preset(entry: ModelEntry) -> BandPreset:
@@ -82,17 +94,35 @@ def card_preset(entry: ModelEntry) -> BandPreset:
         return BandPreset(name="band", genre="", description="", dataset=card.dataset, parts=parts)
 
 
-def _crop(piece: BeatPiece, bars: int) -> tuple[Score, int]:
-    """The piece's first `bars` bars (fewer when it is shorter) and how many bars that is."""
-    n_bars = min(bars, len(piece.labels) // piece.beats_per_bar)
-    end = n_bars * piece.beats_per_bar * piece.score.resolution
+def _crop(piece: BeatPiece, bars: int, first_bar: int = 0) -> tuple[Score, int]:
+    """`bars` bars of the piece from `first_bar` (fewer at its end), moved to start at 0, and how many bars."""
+    n_bars = min(bars, len(piece.labels) // piece.beats_per_bar - first_bar)
+    ticks_per_bar = piece.beats_per_bar * piece.score.resolution
+    begin, end = first_bar * ticks_per_bar, (first_bar + n_bars) * ticks_per_bar
     tracks = [
         track.with_notes(
-            [note._replace(duration=min(note.duration, end - note.start)) for note in track.notes if note.start < end]
+            [
+                note._replace(start=note.start - begin, duration=min(note.duration, end - note.start))
+                for note in track.notes
+                if begin <= note.start < end
+            ]
         )
         for track in piece.score.tracks
     ]
     return piece.score.with_tracks(tracks), n_bars
+
+
+def segments(pieces: Sequence[BeatPiece], bars: int = EVAL_BARS, most: int = SEGMENTS_PER_PIECE) -> list[Segment]:
+    """Up to `most` stretches of `bars` bars of each piece, one after the other from its start, whose melody plays."""
+    found = []
+    for piece in pieces:
+        whole_bars = len(piece.labels) // piece.beats_per_bar
+        for first_bar in range(0, max(1, whole_bars - bars // 2), bars)[:most]:
+            score, n_bars = _crop(piece, bars, first_bar)
+            melody = next(track for track in score.tracks if track.role == "melody")
+            if n_bars >= 2 and len(melody.notes) >= 4:
+                found.append(Segment(f"{piece.id}@{first_bar}", piece, score, n_bars))
+    return found
 
 
 def data_band(score: Score, preset: BandPreset) -> list[Track]:
@@ -141,23 +171,105 @@ def rule_based_band(
     return tracks
 
 
-def band_values(score: Score, steps_per_bar: int) -> dict[str, float]:
-    """In-scale ratio, empty-bar rate and melody-to-band tonal distance of a score (melody first), and its drums'."""
+def band_values(score: Score, steps_per_bar: int, parts: Sequence[str] | None = None) -> dict[str, float]:
+    """In-scale ratio, empty-bar rate and melody-to-band tonal distance of a score (melody first) over its band's
+    pitched `parts` (all when None), and its drums' hits: on the 8th-note grid, in all, and its bars."""
     roll = to_roll(score, SPEC)
     pitched = [index for index, track in enumerate(score.tracks) if not track.is_drum]
     drums = [index for index, track in enumerate(score.tracks) if track.is_drum]
-    band = [index for index in pitched if index != 0]
+    band = [index for index in pitched if index != 0 and (parts is None or score.tracks[index].name in parts)]
     values: dict[str, float] = {}
-    key = detect_key(roll[pitched].max(axis=0)[None], SPEC)
-    values["in_scale_ratio"] = float(in_scale_ratio(roll[band].max(axis=0)[None], SPEC, key)[0])
-    values["empty_bar_rate"] = float(np.nanmean(empty_bar_rate(roll[band], steps_per_bar)))
-    values["tonal_distance"] = float(tonal_distance(roll[0], roll[band].max(axis=0), SPEC))
+    if band:
+        key = detect_key(roll[pitched].max(axis=0)[None], SPEC)
+        values["in_scale_ratio"] = float(in_scale_ratio(roll[band].max(axis=0)[None], SPEC, key)[0])
+        values["empty_bar_rate"] = float(np.nanmean(empty_bar_rate(roll[band], steps_per_bar)))
+        values["tonal_distance"] = float(tonal_distance(roll[0], roll[band].max(axis=0), SPEC))
     if drums:
-        drum_roll = roll[drums].max(axis=0)
-        values["drum_in_pattern_rate"] = float(drum_in_pattern_rate(drum_roll[None], SPEC, 2)[0])
-        n_bars = max(1, roll.shape[1] // steps_per_bar)
-        values["drum_onsets_per_bar"] = float(np.count_nonzero(note_starts(drum_roll)) / n_bars)
+        starts = note_starts(roll[drums].max(axis=0))  # (steps, pitches)
+        per_step = starts.sum(axis=1)
+        on_grid = (np.arange(len(per_step)) % STEPS_PER_BEAT) % 2 == 0
+        values["drum_hits_on_8ths"] = float(per_step[on_grid].sum())
+        values["drum_hits"] = float(per_step.sum())
+        values["drum_bars"] = float(max(1, roll.shape[1] // steps_per_bar))
     return values
+
+
+DRUM_DRAWS = 8
+"""Drummers drawn for each stretch when measuring the drums: one draw per stretch leaves the figures to chance."""
+
+
+def _drum_rows(drums: DrumBank, stretches: Sequence[Segment], seed: int) -> list[dict[str, float]]:
+    """The drums' counts over `DRUM_DRAWS` draws of the drummer for each stretch, at its tempo and meter."""
+    rows = []
+    for index, stretch in enumerate(stretches):
+        beats = stretch.piece.beats_per_bar
+        for draw in range(DRUM_DRAWS):
+            rng = np.random.default_rng([seed, index, draw])
+            notes = render_drums(drums, stretch.bars, beats, stretch.score.tempo, rng, stretch.score.resolution // 4)
+            score = stretch.score.with_tracks([Track(name="Melody", role="melody"), drum_track(notes)])
+            rows.append(band_values(score, beats * STEPS_PER_BEAT))
+    return rows
+
+
+def _drum_figures(rows: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The drums' share of hits on the 8th-note grid and hits per bar, every bar of every stretch counting once
+    (as `groove_values` counts the Groove drummers')."""
+    hits = sum(row.get("drum_hits", 0.0) for row in rows)
+    return {
+        "drum_in_pattern_rate": sum(row.get("drum_hits_on_8ths", 0.0) for row in rows) / max(1.0, hits),
+        "drum_onsets_per_bar": hits / max(1.0, sum(row.get("drum_bars", 0.0) for row in rows)),
+    }
+
+
+TEMPERATURES = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def calibrate_temperature(band: Band, preset: BandPreset, pieces: Sequence[BeatPiece], seed: int = 0) -> dict[str, Any]:
+    """The temperature of the changes (see `opencomposer.models.band.sample_chords`) whose bands stay in key as
+    often as the data's own on `pieces` (the valid split): each of `TEMPERATURES` tried, the closest kept."""
+    stretches = segments(pieces)
+    compared = [part.name for part in preset.parts]
+    data = [
+        band_values(stretch.score.with_tracks(_melody_and(stretch, preset)), 4 * STEPS_PER_BEAT)
+        for stretch in stretches
+    ]
+    target = _mean(data, "in_scale_ratio")
+    tried: dict[str, float] = {}
+    original = band.temperature
+    try:
+        for temperature in TEMPERATURES:
+            band.temperature = temperature
+            rows = []
+            for index, stretch in enumerate(stretches):
+                melody = next(track for track in stretch.score.tracks if track.role == "melody")
+                tracks, _ = band.play(
+                    melody.notes,
+                    resolution=stretch.score.resolution,
+                    beats_per_bar=stretch.piece.beats_per_bar,
+                    n_bars=stretch.bars,
+                    tempo=stretch.score.tempo,
+                    seed=seed + index,
+                    drums=False,
+                )
+                steps_per_bar = stretch.piece.beats_per_bar * STEPS_PER_BEAT
+                rows.append(band_values(stretch.score.with_tracks([melody, *tracks]), steps_per_bar, compared))
+            tried[f"{temperature:g}"] = _mean(rows, "in_scale_ratio")
+    finally:
+        band.temperature = original
+    chosen = min(TEMPERATURES, key=lambda value: abs(tried[f"{value:g}"] - target))
+    return {
+        "chosen": chosen,
+        "in_scale_ratio_by_temperature": tried,
+        "data_in_scale_ratio": target,
+        "stretches": len(stretches),
+        "what": "The temperature of the chords' draw whose bands stay in key as often as the data's own on the "
+        "valid split; the technique's harmony_risk scales it (1 = this).",
+    }
+
+
+def _melody_and(stretch: Segment, preset: BandPreset) -> list[Track]:
+    melody = next(track for track in stretch.score.tracks if track.role == "melody")
+    return [melody, *data_band(stretch.score, preset)]
 
 
 def _mean(rows: Sequence[dict[str, float]], key: str) -> float:
@@ -205,22 +317,24 @@ def evaluate_band(
     preset = card_preset(entry)
     source = get_dataset(dataset or entry.card.dataset)
     pieces = read_beat_pieces(source, preset, splits=(split,), limit=limit or EVAL_PIECES)
-    pieces = [piece for piece in pieces if piece.beats_per_bar == 4]
-    if len(pieces) < 2:
-        raise EvaluationError(f"The {split} split of {source.info.name!r} has fewer than two 4/4 pieces to measure on.")
+    stretches = segments(pieces)
+    if len(stretches) < 2:
+        raise EvaluationError(f"The {split} split of {source.info.name!r} has fewer than two stretches to measure on.")
     drums = technique.band.drums
     fixed_beat = drums.hits[drums.choose(120.0, np.random.default_rng(seed))] if drums is not None else None
     model_rows, data_rows, baseline_rows, repaired_rows = [], [], [], []
     model_pieces, data_pieces, baseline_pieces = [], [], []
-    cropped = [_crop(piece, EVAL_BARS) for piece in pieces]
-    bands = [data_band(score, preset) for score, _ in cropped]
-    for index, (piece, (score, n_bars)) in enumerate(zip(pieces, cropped, strict=True)):
+    bands = [data_band(stretch.score, preset) for stretch in stretches]
+    # The parts the data play too: a bass on the kicks (rock) has no part in the lead sheets to compare with.
+    compared = [part.name for part in preset.parts]
+    plain_compared = ["Chords"] if preset.bass_from_kicks is not None else None
+    for index, stretch in enumerate(stretches):
+        score, n_bars, beats = stretch.score, stretch.bars, stretch.piece.beats_per_bar
         melody = next(track for track in score.tracks if track.role == "melody")
-        melody = melody.with_notes(melody.notes)
         tracks, _ = technique.band.play(
             melody.notes,
             resolution=score.resolution,
-            beats_per_bar=4,
+            beats_per_bar=beats,
             n_bars=n_bars,
             tempo=score.tempo,
             seed=seed + index,
@@ -230,14 +344,16 @@ def evaluate_band(
         real = score.with_tracks([melody, *bands[index]])
         other = bands[(index + 1 + len(bands) // 2) % len(bands)]
         repaired = score.with_tracks([melody, *other])
-        baseline = score.with_tracks([melody, *rule_based_band(melody.notes, score.resolution, 4, n_bars, fixed_beat)])
-        model_rows.append(band_values(made, 16))
-        data_rows.append(band_values(real, 16))
-        repaired_rows.append(band_values(repaired, 16))
-        baseline_rows.append(band_values(baseline, 16))
-        model_pieces.append(Piece(f"model/{piece.id}", _pitched(made), split))
-        data_pieces.append(Piece(piece.id, _pitched(real), split))
-        baseline_pieces.append(Piece(f"baseline/{piece.id}", _pitched(baseline), split))
+        plain = rule_based_band(melody.notes, score.resolution, beats, n_bars, fixed_beat)
+        baseline = score.with_tracks([melody, *plain])
+        steps_per_bar = beats * STEPS_PER_BEAT
+        model_rows.append(band_values(made, steps_per_bar, compared))
+        data_rows.append(band_values(real, steps_per_bar))
+        repaired_rows.append(band_values(repaired, steps_per_bar))
+        baseline_rows.append(band_values(baseline, steps_per_bar, plain_compared))
+        model_pieces.append(Piece(f"model/{stretch.id}", _pitched(made, compared), split))
+        data_pieces.append(Piece(stretch.id, _pitched(real), split))
+        baseline_pieces.append(Piece(f"baseline/{stretch.id}", _pitched(baseline, plain_compared), split))
     reference = PieceSet(f"{source.info.name} {split}", tuple(data_pieces))
     model_similarity = evaluate_sets(PieceSet("model", tuple(model_pieces)), reference, seed=seed).similarity_index
     baseline_similarity = evaluate_sets(
@@ -250,7 +366,8 @@ def evaluate_band(
         "dataset": source.info.name,
         "split": split,
         "pieces": len(pieces),
-        "bars_per_piece": EVAL_BARS,
+        "stretches": len(stretches),
+        "bars_per_stretch": EVAL_BARS,
         "seed": seed,
         "model": model,
         "dataset_values": data,
@@ -262,8 +379,7 @@ def evaluate_band(
     }
     style = str(entry.card.config.get("drum_style", "none"))
     if drums is not None and style != "none":
-        model["drum_in_pattern_rate"] = _mean(model_rows, "drum_in_pattern_rate")
-        model["drum_onsets_per_bar"] = _mean(model_rows, "drum_onsets_per_bar")
+        model.update(_drum_figures(_drum_rows(drums, stretches, seed)))
         # The bar is the style's drumming, every performance of it; the held-out ones alone are reported
         # beside it (nine jazz performances differ from the 41 of the training split by 0.09 already).
         report["groove_values"] = {"style": style, **groove_values(style)}
@@ -274,8 +390,15 @@ def evaluate_band(
     return report
 
 
-def _pitched(score: Score) -> Score:
-    return score.with_tracks([track for track in score.tracks if not track.is_drum])
+def _pitched(score: Score, parts: Sequence[str] | None = None) -> Score:
+    """The melody (first) and the pitched `parts` of a score (all its pitched tracks when None)."""
+    return score.with_tracks(
+        [
+            track
+            for index, track in enumerate(score.tracks)
+            if not track.is_drum and (index == 0 or parts is None or track.name in parts)
+        ]
+    )
 
 
 def quality_bars(report: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -452,7 +452,8 @@ class AttemptCreate(Schema):
     params: Params = Field(default_factory=dict, description="The technique's parameters (see GET /api/techniques).")
     seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Every attempt is reproducible from its seed.")
     genre: Annotated[str, StringConstraints(pattern=DATASET_NAME_PATTERN)] | None = Field(
-        default=None, description="For a challenge that takes a genre: the genre to sound like (jazz, rock, pop, symphony)."
+        default=None,
+        description="For a challenge that takes a genre: the genre to sound like (jazz, rock, pop, symphony).",
     )
 
 
