@@ -925,7 +925,7 @@ export interface components {
         AttemptCreate: {
             /**
              * Genre
-             * @description For a challenge that takes a genre: the dataset to sound like.
+             * @description For a challenge that takes a genre: the genre to sound like (jazz, rock, pop, symphony).
              */
             genre?: string | null;
             /** Model */
