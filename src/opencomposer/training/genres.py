@@ -72,7 +72,7 @@ def genre_features(score: Score) -> npt.NDArray[np.float64]:
     n_beats = max(1, -(-end // resolution))
     values: list[float] = []
     full = to_roll(score.with_tracks([track for track in score.tracks if not track.is_drum] or [Track()]), SPEC)
-    key = int(detect_key(full.max(axis=0)[None], SPEC)[0]) if full.size else 0
+    key = int(np.ravel(detect_key(full.max(axis=0)[None], SPEC))[0]) if full.size else 0
     tonic = key % 12
     histogram = np.zeros(12)
     for track in pitched:
@@ -195,7 +195,7 @@ def real_examples(
     bars), each with `bars` bars of a held-out Groove performance of the genre's style."""
     from opencomposer.data.registry import get_dataset
     from opencomposer.data.sources.groove import Groove
-    from opencomposer.models.band import drum_track
+    from opencomposer.models.band import bass_on_kicks, drum_track, index_chord
     from opencomposer.training.band import drum_bars, get_band_preset, read_beat_pieces
     from opencomposer.training.band_eval import _crop, data_band
 
@@ -217,7 +217,14 @@ def real_examples(
             tracks = [melody, *data_band(score, preset)]
             if drum_runs:
                 run = drum_runs[int(rng.integers(len(drum_runs)))]
-                tracks.append(drum_track(_grid_notes(run[:n_bars], score.resolution, piece.beats_per_bar)))
+                drums = _grid_notes(run[:n_bars], score.resolution, piece.beats_per_bar)
+                if preset.bass_from_kicks is not None:
+                    # Lead sheets hold no bass: the real changes' roots on the real drummer's kicks, as the band plays.
+                    chords = [index_chord(int(label)) if label >= 0 else None for label in piece.labels]
+                    end = n_bars * piece.beats_per_bar * score.resolution
+                    bass = bass_on_kicks(drums, chords, score.resolution, end, low=preset.bass_from_kicks.low)
+                    tracks.append(Track(preset.bass_from_kicks.name, preset.bass_from_kicks.program, notes=tuple(bass)))
+                tracks.append(drum_track(drums))
             rows.append(genre_features(score.with_tracks(tracks)))
             labels.append(genre)
     return rows, labels
