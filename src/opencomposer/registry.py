@@ -172,8 +172,8 @@ def _read_entry(card_path: Path, shipped: bool) -> ModelEntry:
     return ModelEntry(card, weights_path, card_path, shipped)
 
 
-AUXILIARY_SUFFIXES = (".tokenizer.json",)
-"""Files a model keeps beside its card that are not cards themselves (a Transformer's vocabulary)."""
+AUXILIARY_SUFFIXES = (".tokenizer.json", ".classifier.json")
+"""Files beside the cards that are not cards themselves (a Transformer's vocabulary, the genre classifier)."""
 
 
 def _scan(folder: Path, shipped: bool) -> list[ModelEntry]:

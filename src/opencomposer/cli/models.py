@@ -127,7 +127,7 @@ def _report_tables() -> dict[str, Callable[[dict[str, Any]], Table]]:
     "--save/--no-save",
     default=False,
     show_default=True,
-    help="Write the fitted classifier and its report to the shipped genre-classifier.json.",
+    help="Write the fitted classifier and its report to the shipped genres.classifier.json.",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 def genres(save: bool, seed: int) -> None:

@@ -10,7 +10,7 @@ melodies, so only what the band plays may tell them apart.
 the held-out pieces of each genre's data with the Groove MIDI Dataset's held-out drums of its style
 (`real_examples`); `evaluate_genres()` then plays each genre model on the same 20 melodies (the sample
 melodies and held-out Nottingham tunes) and reports how often the classifier names the model's own genre
-(the bar: 80 %). The fitted classifier ships as ``pretrained/genre-classifier.json``: the Challenges page
+(the bar: 80 %). The fitted classifier ships as ``pretrained/genres.classifier.json``: the Challenges page
 scores an attempt's genre with it.
 """
 
@@ -58,7 +58,7 @@ FEATURE_NAMES = (
     "tracks",
     "empty_beats",
 )
-CLASSIFIER_PATH = Path(__file__).resolve().parents[1] / "pretrained" / "genre-classifier.json"
+CLASSIFIER_PATH = Path(__file__).resolve().parents[1] / "pretrained" / "genres.classifier.json"
 
 
 def genre_features(score: Score) -> npt.NDArray[np.float64]:
