@@ -178,8 +178,8 @@ def generation_options(verb: str, default_model: str, melody_help: str) -> Calla
         click.option(
             "--genre",
             default=None,
-            help=f"Pick the {verb} model of this genre instead of naming one (jazz, rock, pop, symphony, chorale, folk, "
-            "classical: see the genre column of `opencomposer models list`).",
+            help=f"Pick the {verb} model of this genre instead of naming one (jazz, rock, pop, symphony, chorale, "
+            "folk, classical: see the genre column of `opencomposer models list`).",
         ),
         click.option("--melody", required=True, help=melody_help),
         param_option(SEED),

@@ -94,7 +94,9 @@ _BAR_WORDS: dict[str, str] = {
     "drum_in_pattern_rate_within_0.05_of_groove": (
         "Its drummer places hits on and off the 8th-note beat like the real drummers of the genre (within 0.05)."
     ),
-    "drum_onsets_within_20_percent_of_groove": "Its drummer plays about as many hits a bar as the real drummers (within 20 %).",
+    "drum_onsets_within_20_percent_of_groove": (
+        "Its drummer plays about as many hits a bar as the real drummers (within 20 %)."
+    ),
     "genre_named_at_least_80_percent": (
         "A classifier trained on real music of the four genres names this band's genre at least 8 times in 10."
     ),

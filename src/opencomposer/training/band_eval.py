@@ -29,7 +29,7 @@ from opencomposer.data.evaluate import PieceSet, evaluate_sets
 from opencomposer.data.registry import Piece, get_dataset
 from opencomposer.errors import EvaluationError
 from opencomposer.metrics.harmony import tonal_distance
-from opencomposer.metrics.rolls import detect_key, drum_in_pattern_rate, empty_bar_rate, in_scale_ratio, note_starts
+from opencomposer.metrics.rolls import detect_key, empty_bar_rate, in_scale_ratio, note_starts
 from opencomposer.models.band import DRUM_NOTES, STEPS_PER_BEAT, Band, DrumBank, drum_track, render_drums
 from opencomposer.music.chords import estimate_chords, voicing
 from opencomposer.music.pianoroll import RollSpec, to_roll
