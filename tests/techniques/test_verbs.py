@@ -12,7 +12,7 @@ from opencomposer.techniques.edit import Edit
 
 def test_every_verb_of_every_technique_is_a_generate_command() -> None:
     verbs = {verb.name for name in list_techniques() for verb in technique_class(name).verbs}
-    assert verbs == {"accompany", "edit", "extend", "harmonize", "inpaint"}
+    assert verbs == {"accompany", "band", "edit", "extend", "harmonize", "inpaint"}
     assert set(generate.commands) == verbs
 
 
@@ -32,3 +32,14 @@ def test_the_schema_names_the_modes_of_each_mode_s_own_field() -> None:
     assert schemas["voices"]["x-modes"] == ["inpaint"]
     assert schemas["max_add_notes"]["x-modes"] == ["edit"]
     assert "x-modes" not in schemas["iterations"] and "x-modes" not in schemas["mode"]
+
+
+def test_a_genre_picks_the_techniques_model_of_that_genre(tmp_path: object) -> None:
+    from pathlib import Path
+
+    out = Path(str(tmp_path)) / "band.mid"
+    result = CliRunner().invoke(main, ["generate", "band", "--genre", "rock", "--melody", "twinkle", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "rock-band" in result.output and out.is_file()
+    unknown = CliRunner().invoke(main, ["generate", "accompany", "--genre", "jazz", "--melody", "twinkle", "--out", "x"])
+    assert unknown.exit_code == 2 and "Genres with an accompany model: chorale, folk, pop" in unknown.output
