@@ -172,8 +172,8 @@ def _read_entry(card_path: Path, shipped: bool) -> ModelEntry:
     return ModelEntry(card, weights_path, card_path, shipped)
 
 
-AUXILIARY_SUFFIXES = (".tokenizer.json", ".classifier.json")
-"""Files beside the cards that are not cards themselves (a Transformer's vocabulary, the genre classifier)."""
+AUXILIARY_SUFFIXES = (".tokenizer.json", ".classifier.json", ".run.json")
+"""Files beside the cards that are not cards themselves (a Transformer's vocabulary, the genre classifier, a run kept for a lesson)."""
 
 
 def _scan(folder: Path, shipped: bool) -> list[ModelEntry]:

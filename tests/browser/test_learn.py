@@ -53,6 +53,11 @@ def test_every_lesson_is_walked_to_its_quiz_and_remembered_as_done(page: Page, s
                 expect(page.locator(".frame-label")).to_contain_text("step 1 of")
                 page.get_by_role("button", name="Watch it").click()
                 expect(page.locator(".frame-label")).not_to_contain_text("step 1 of")
+            if step["widget"] == "gan-progress":
+                expect(page.locator(".lesson-roll")).to_have_count(3)
+                expect(page.locator(".lesson-roll figcaption").first).to_contain_text("early: step")
+                expect(page.locator(".charts .uplot")).to_have_count(4)
+                screenshot(page, "learn-gan-progress")
             if step["widget"] == "judging-examples":
                 expect(page.locator(".metric-examples[data-metric='tonal_distance'] canvas")).to_have_count(2)
             if lesson["name"] == "gan" and number == len(lesson["steps"]):

@@ -84,3 +84,22 @@ def test_each_metric_has_a_real_example_scoring_high_and_one_low(client: TestCli
     # The examples differ audibly: some accompaniment falls silent for bars, and the thickest is the loosest one.
     assert metrics["empty_bar_rate"]["low"]["value"] < metrics["empty_bar_rate"]["high"]["value"]
     assert metrics["polyphony"]["high"]["title"].endswith("threshold 0.2")
+
+
+def test_the_gan_lesson_plays_the_melody_through_its_model_early_midway_and_late_in_a_real_run(
+    client: TestClient,
+) -> None:
+    answer = client.get("/api/lessons/gan/progress", params={"melody_id": "ode-to-joy"})
+    assert answer.status_code == 200, answer.text
+    progress = answer.json()
+    assert [kept["label"] for kept in progress["checkpoints"]] == ["early", "middle", "late"]
+    steps = [kept["step"] for kept in progress["checkpoints"]]
+    assert steps == sorted(steps) and steps[-1] <= progress["total_steps"]
+    melodies = {str(kept["notes"]["tracks"][0]["notes"]) for kept in progress["checkpoints"]}
+    assert len(melodies) == 1  # the melody is kept as played at every step
+    accompaniments = [str(kept["notes"]["tracks"][1:]) for kept in progress["checkpoints"]]
+    assert len(set(accompaniments)) == 3  # the generator learnt something between the three
+    evaluations = progress["evaluations"]
+    assert [evaluation["step"] for evaluation in evaluations] == sorted(e["step"] for e in evaluations)
+    assert all("in_scale_ratio" in evaluation["metrics"] for evaluation in evaluations)
+    assert client.get("/api/lessons/gan/progress", params={"model": "bach-arcnn"}).status_code == 422

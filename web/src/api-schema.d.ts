@@ -527,6 +527,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/lessons/gan/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Gan Progress
+         * @description What the GAN lesson's model made of the melody early, midway and at the end of its real training run
+         *     (seed 0, the default threshold), with that run's evaluations.
+         */
+        get: operations["gan_progress_api_lessons_gan_progress_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/lessons/judging/examples": {
         parameters: {
             query?: never;
@@ -1632,6 +1653,20 @@ export interface components {
             question: string;
         };
         /**
+         * RunCheckpointPublic
+         * @description The generator at one step of the run, accompanying the melody.
+         */
+        RunCheckpointPublic: {
+            /**
+             * Label
+             * @description "early", "middle" or "late".
+             */
+            label: string;
+            notes: components["schemas"]["ScoreNotes"];
+            /** Step */
+            step: number;
+        };
+        /**
          * ScoreNotes
          * @description A whole score with its notes, for drawing and playing it in the browser.
          */
@@ -1832,6 +1867,27 @@ export interface components {
             program: number;
             /** Role */
             role: string;
+        };
+        /**
+         * TrainingProgressPublic
+         * @description A shipped GAN's real training run: its generator at three steps on the melody, and its evaluations.
+         */
+        TrainingProgressPublic: {
+            /** Checkpoints */
+            checkpoints: components["schemas"]["RunCheckpointPublic"][];
+            /** Command */
+            command: string;
+            /**
+             * Evaluations
+             * @description Each evaluation of the run: its step, the model's metrics and the data's own (reference).
+             */
+            evaluations: {
+                [key: string]: unknown;
+            }[];
+            /** Model */
+            model: string;
+            /** Total Steps */
+            total_steps: number;
         };
         /**
          * TransposeRequest
@@ -2860,6 +2916,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LessonPublic"][];
+                };
+            };
+            /** @description What was wrong with the request, in one sentence. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    gan_progress_api_lessons_gan_progress_get: {
+        parameters: {
+            query?: {
+                /** @description A sample melody's name or a stored id. */
+                melody_id?: string;
+                /** @description A Transformer (extend) model's name. */
+                model?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingProgressPublic"];
                 };
             };
             /** @description What was wrong with the request, in one sentence. */

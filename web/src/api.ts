@@ -17,6 +17,7 @@ export type ScoreNotes = Schemas["ScoreNotes"];
 export type TrackSummary = Schemas["TrackSummary"];
 export type ScoreSummary = Schemas["ScoreSummary"];
 export type Melody = Schemas["MelodyPublic"];
+export type TrainingProgress = Schemas["TrainingProgressPublic"];
 
 /** One parameter of a technique or an architecture, as `opencomposer.techniques.base.Param` writes it into
  * `params_schema` (which the server declares as a free-form object). */

@@ -107,12 +107,18 @@ LESSONS: tuple[Lesson, ...] = (
                 "gan-sample",
             ),
             Step(
+                "Learning, step by step",
+                "The generator as it was early, midway and at the end of a real training run of this model (the "
+                "shipped model's own command, seed and data, re-run with every checkpoint kept), each accompanying "
+                "the melody you picked. Early on it plays blurs of notes or nothing; it learns where the chords "
+                "change and which notes fit them. Below, how its music measured against the real tunes' (the "
+                "dashed line) at each evaluation of that run.",
+                "gan-progress",
+            ),
+            Step(
                 "Its real training run",
-                "These are the figures recorded from the model's own training run: how long it trained and, at "
-                "its last evaluation and on pieces it never saw, how its music measures against the real "
-                "music. The run kept only its final weights: no early or middle checkpoints and no "
-                "per-evaluation history were shipped with the model, so this lesson cannot play what it made "
-                "early in training; it shows what was recorded.",
+                "These are the figures recorded from the shipped model's own training run: how long it trained and, "
+                "on pieces it never saw, how its music measures against the real music.",
                 "gan-run",
             ),
             Step(
@@ -438,3 +444,63 @@ def judging_examples(accompany: Callable[[Score, float], Score]) -> list[MetricE
 
 def _finite(value: float | None) -> TypeGuard[float]:
     return value is not None and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class RunCheckpoint:
+    """The generator at one step of a real training run, accompanying the user's melody."""
+
+    label: str
+    step: int
+    score: Score
+
+
+@dataclass(frozen=True)
+class TrainingProgress:
+    """A shipped model's training run as the GAN lesson shows it: the command, the generator at three steps on
+    the user's melody, and every evaluation of the run (the model's metrics and the data's own)."""
+
+    model: str
+    command: str
+    total_steps: int
+    checkpoints: tuple[RunCheckpoint, ...]
+    evaluations: tuple[dict[str, object], ...]
+
+
+def run_of(model: str) -> dict[str, object] | None:
+    """The training run kept beside a shipped model for the lessons (``<model>.run.json``), None if none was."""
+    import json
+
+    from opencomposer.registry import pretrained_dir
+
+    path = pretrained_dir() / f"{model}.run.json"
+    if not path.is_file():
+        return None
+    run: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    return run
+
+
+def training_progress(model: str, melody: Score, seed: int = 0) -> TrainingProgress:
+    """The lesson's view of `model`'s kept run, its generator at each kept step accompanying `melody` (the
+    technique's defaults and `seed`). Raises `ParameterError` when the model has no kept run."""
+    from dataclasses import replace
+
+    from opencomposer.registry import get_model, pretrained_dir
+    from opencomposer.techniques.accompany import Accompany
+
+    run = run_of(model)
+    if run is None:
+        raise ParameterError(f"No training run is kept beside {model!r}; only the GAN lesson's model has one.")
+    entry = get_model(model)
+    checkpoints = []
+    for kept in run["checkpoints"]:  # type: ignore[attr-defined]
+        at_step = replace(entry, weights_path=pretrained_dir() / str(kept["weights"]))
+        generation = Accompany(at_step).generate(melody, {}, seed)
+        checkpoints.append(RunCheckpoint(str(kept["label"]), int(kept["step"]), generation.score))
+    return TrainingProgress(
+        model=model,
+        command=str(run.get("command", "")),
+        total_steps=int(run.get("total_steps") or 0),  # type: ignore[call-overload]
+        checkpoints=tuple(checkpoints),
+        evaluations=tuple(run.get("evaluations", ())),  # type: ignore[arg-type]
+    )

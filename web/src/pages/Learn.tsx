@@ -3,7 +3,16 @@
 // quiz; the lessons done are remembered in this browser.
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { type Composition, type Melody, type ModelCard, type ScoreNotes, get, post } from "../api";
+import {
+  type Composition,
+  type Melody,
+  type ModelCard,
+  type ScoreNotes,
+  type TrainingProgress,
+  get,
+  post,
+} from "../api";
+import { LineChart } from "../components/LineChart";
 import { PianoRoll } from "../components/PianoRoll";
 import { player } from "../player";
 import { attempt } from "../state";
@@ -224,6 +233,68 @@ function TrainingRun({ model }: { model: string }) {
           ))}
         </tbody>
       </table>
+    </Live>
+  );
+}
+
+/** The metrics the GAN lesson charts over its model's real run, each with the data's own value. */
+const PROGRESS_METRICS: [string, string][] = [
+  ["in_scale_ratio", "In key (in-scale ratio)"],
+  ["tonal_distance", "Away from the melody's harmony (tonal distance)"],
+  ["empty_bar_rate/Chords", "Silent bars of the accompaniment"],
+  ["polyphony", "Notes at once (polyphony)"],
+];
+
+/** The GAN's real training run: the generator early, midway and at the end on the melody, and the run's charts. */
+function Progress({ model, melodyId }: { model: string; melodyId: string }) {
+  const [progress, setProgress] = useState<TrainingProgress | null>(null);
+  useEffect(() => {
+    setProgress(null);
+    const query = new URLSearchParams({ melody_id: melodyId, model });
+    void attempt(() => get<TrainingProgress>(`/api/lessons/gan/progress?${query}`)).then(
+      (value) => value && setProgress(value),
+    );
+  }, [model, melodyId]);
+  const evaluations = (progress?.evaluations ?? []) as {
+    step: number;
+    metrics: Record<string, number | null>;
+    reference: Record<string, number | null>;
+  }[];
+  return (
+    <Live ready={progress !== null}>
+      <div class="side-by-side">
+        {progress?.checkpoints.map((kept) => (
+          <Roll
+            key={kept.label}
+            score={kept.notes}
+            label={`${kept.label}: step ${kept.step} of ${progress.total_steps}`}
+          />
+        ))}
+      </div>
+      <div class="charts">
+        {PROGRESS_METRICS.map(([key, title]) => {
+          const points = evaluations
+            .filter((evaluation) => typeof evaluation.metrics[key] === "number")
+            .map((evaluation) => [evaluation.step, evaluation.metrics[key] as number] as [number, number]);
+          const reference = evaluations.at(-1)?.reference[key];
+          return (
+            points.length > 0 && (
+              <LineChart
+                key={key}
+                title={title}
+                series={[
+                  {
+                    label: "the model (dashed: the real music)",
+                    points,
+                    reference: typeof reference === "number" ? reference : undefined,
+                  },
+                ]}
+              />
+            )
+          );
+        })}
+      </div>
+      <p class="hint">The run: {progress?.command}</p>
     </Live>
   );
 }
@@ -476,6 +547,8 @@ function Widget({ lesson, step, melodyId }: { lesson: Lesson; step: Step; melody
       );
     case "gan-run":
       return <TrainingRun model={lesson.model} />;
+    case "gan-progress":
+      return <Progress model={lesson.model} melodyId={melodyId} />;
     case "gan-threshold":
       return (
         <Compare

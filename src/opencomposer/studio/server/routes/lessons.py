@@ -11,16 +11,17 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 
 from opencomposer.music.score import Score
 from opencomposer.studio import lessons
 from opencomposer.studio.server.dependencies import ERRORS, Studio, StudioDep
 from opencomposer.studio.server.routes.melodies import load_melody, score_notes
 from opencomposer.studio.server.schemas import MELODY_ID_PATTERN, MODEL_NAME_PATTERN, PublicSchema, ScoreNotes
-from opencomposer.techniques.base import validate_params
+from opencomposer.techniques.base import time_budget, validate_params
 from opencomposer.techniques.extend import CREATIVE_RISK, SAMPLING, TOP_K, TOP_P, Extend
 
 router = APIRouter(prefix="/api/lessons", tags=["lessons"], responses=ERRORS)
@@ -158,6 +159,51 @@ async def next_tokens(
             temperature=float(values["creative_risk"]),
         )
         return NextTokensPublic.model_validate(asdict(result))
+
+    return await studio.composer.run(work)
+
+
+class RunCheckpointPublic(PublicSchema):
+    """The generator at one step of the run, accompanying the melody."""
+
+    label: str = Field(description='"early", "middle" or "late".')
+    step: int
+    notes: ScoreNotes
+
+
+class TrainingProgressPublic(PublicSchema):
+    """A shipped GAN's real training run: its generator at three steps on the melody, and its evaluations."""
+
+    model: str
+    command: str
+    total_steps: int
+    checkpoints: list[RunCheckpointPublic]
+    evaluations: list[dict[str, Any]] = Field(
+        description="Each evaluation of the run: its step, the model's metrics and the data's own (reference)."
+    )
+
+
+@router.get("/gan/progress")
+async def gan_progress(
+    studio: StudioDep, melody_id: MelodyQuery = "twinkle", model: ModelQuery = "nottingham-unet"
+) -> TrainingProgressPublic:
+    """What the GAN lesson's model made of the melody early, midway and at the end of its real training run
+    (seed 0, the default threshold), with that run's evaluations."""
+
+    def work() -> TrainingProgressPublic:
+        score, _ = load_melody(studio, melody_id)
+        with time_budget(studio.settings.max_generation_seconds):
+            progress = lessons.training_progress(model, score)
+        return TrainingProgressPublic(
+            model=progress.model,
+            command=progress.command,
+            total_steps=progress.total_steps,
+            checkpoints=[
+                RunCheckpointPublic(label=kept.label, step=kept.step, notes=score_notes(kept.score))
+                for kept in progress.checkpoints
+            ],
+            evaluations=list(progress.evaluations),
+        )
 
     return await studio.composer.run(work)
 
