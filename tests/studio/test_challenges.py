@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from opencomposer.data.registry import Piece
+from opencomposer.data.registry import Piece, find_data_folder
 from opencomposer.models.arcnn import Arcnn, ArcnnConfig
 from opencomposer.music.pianoroll import RollSpec
 from opencomposer.music.score import Note, Score, Track
@@ -139,3 +139,24 @@ def test_wrong_models_and_genres_are_refused_with_a_sentence(studio: TestClient)
     assert no_rival.status_code == 422
     assert "jsb-satb" in no_rival.json()["detail"]
     assert studio.get("/api/challenges/no-such/attempts").status_code == 404
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(find_data_folder("pop909") is None, reason="POP909 is not on this machine")
+def test_a_band_you_trained_on_pop909_is_measured_against_the_shipped_pop_band(
+    studio: TestClient, tmp_path: Path
+) -> None:
+    """Challenge 3 with a real model of the user's: a pop band trained (briefly) by the command line's road."""
+    from opencomposer.training.band import get_band_preset, train_band
+
+    quick = {"steps": 10, "batch_size": 8, "eval_every": 0, "checkpoint_every": 0}
+    train_band(get_band_preset("pop-band"), tmp_path / "run", name="my-pop-band", hyperparameters=quick)
+    listed = {challenge["id"]: challenge for challenge in studio.get("/api/challenges").json()}
+    assert "my-pop-band" in listed["beat-a-shipped-model"]["models"]
+    result = attempt(studio, "beat-a-shipped-model", model="my-pop-band", seed=0)
+    breakdown = result["breakdown"]
+    assert breakdown["shipped_model"] == "pop-band" and breakdown["dataset"] == "pop909"
+    assert 0 < result["score"] <= 100 and breakdown["bars"] == 6  # the held-out bars of a band
+    assert isinstance(breakdown["beats_shipped"], bool)
+    again = attempt(studio, "beat-a-shipped-model", model="my-pop-band", seed=0)
+    assert again["score"] == result["score"]
