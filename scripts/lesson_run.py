@@ -48,7 +48,9 @@ def main() -> None:
     checkpoints = []
     for label, step in zip(LABELS, args.steps, strict=True):
         tensors = load_file(args.checkpoints / f"step-{step:08d}.safetensors")
-        generator = {key[len(GENERATOR) :]: value.contiguous() for key, value in tensors.items() if key.startswith(GENERATOR)}
+        generator = {
+            key[len(GENERATOR) :]: value.contiguous() for key, value in tensors.items() if key.startswith(GENERATOR)
+        }
         name = f"{args.model}.step-{step:08d}.safetensors"
         save_file(generator, pretrained_dir() / name)
         same = set(generator) == set(shipped) and all(bool((generator[k] == shipped[k]).all()) for k in shipped)

@@ -173,7 +173,8 @@ def _read_entry(card_path: Path, shipped: bool) -> ModelEntry:
 
 
 AUXILIARY_SUFFIXES = (".tokenizer.json", ".classifier.json", ".run.json")
-"""Files beside the cards that are not cards themselves (a Transformer's vocabulary, the genre classifier, a run kept for a lesson)."""
+"""Files beside the cards that are not cards themselves: a Transformer's vocabulary, the genre classifier, and a
+training run kept for a lesson."""
 
 
 def _scan(folder: Path, shipped: bool) -> list[ModelEntry]:

@@ -41,5 +41,7 @@ def test_a_genre_picks_the_techniques_model_of_that_genre(tmp_path: object) -> N
     result = CliRunner().invoke(main, ["generate", "band", "--genre", "rock", "--melody", "twinkle", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "rock-band" in result.output and out.is_file()
-    unknown = CliRunner().invoke(main, ["generate", "accompany", "--genre", "jazz", "--melody", "twinkle", "--out", "x"])
+    unknown = CliRunner().invoke(
+        main, ["generate", "accompany", "--genre", "jazz", "--melody", "twinkle", "--out", "x"]
+    )
     assert unknown.exit_code == 2 and "Genres with an accompany model: chorale, folk, pop" in unknown.output
