@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from opencomposer.registry import AUXILIARY_SUFFIXES
+
 ROOT = Path(__file__).resolve().parents[1]
 WEB_DIST = ROOT / "web" / "dist"
 PACKAGE = ROOT / "src" / "opencomposer"
@@ -148,4 +150,6 @@ def test_the_studio_installed_from_the_wheel_serves_the_page_and_the_shipped_mod
     assert script_type in {"text/javascript", "application/javascript"}
     assert script_body == (WEB_DIST / script.group(1).lstrip("/")).read_bytes()
     names = {model["name"] for model in json.loads(models) if model["shipped"]}
-    assert names == {path.stem for path in (PACKAGE / "pretrained").glob("*.safetensors")}
+    # Every card beside its weights (a lesson's checkpoints, model.step-N.safetensors, are weights without one).
+    cards = (PACKAGE / "pretrained").glob("*.json")
+    assert names == {path.stem for path in cards if not path.name.endswith(AUXILIARY_SUFFIXES)}
