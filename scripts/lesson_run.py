@@ -5,7 +5,7 @@ that run's metric charts. A run of `opencomposer train gan` keeps only its last 
 watched while it trains and every checkpoint copied aside (see the GAN lesson's part of the README); this script
 then takes the generator's weights out of three of them and the ``eval`` events of the run's ``events.jsonl``:
 
-    python scripts/lesson_run.py --run RUN --checkpoints KEPT --model nottingham-unet --steps 250 1500 3000
+    python scripts/lesson_run.py --run RUN --checkpoints KEPT --model nottingham-unet --steps 300 1500 3000
 
 It writes ``<model>.step-NNNNNNNN.safetensors`` (the generator alone) and ``<model>.run.json`` into the shipped
 models' folder, and says whether the run's last generator is the shipped model's own (the same command, seed
