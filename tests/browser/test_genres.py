@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import RunningStudio, open_page
+from .conftest import RunningStudio, open_page, screenshot
 
 pytestmark = pytest.mark.slow
 
@@ -48,3 +48,30 @@ def test_the_models_page_puts_its_cards_under_genre_headings(page: Page, studio:
     expect(chorales.locator(".card[data-model='bach-arcnn']")).to_be_visible()
     titles = [card["genre_title"] for card in cards]
     expect(page.locator("section.genre > h3")).to_have_count(len(set(titles)))
+
+
+def test_a_jazz_band_plays_a_sample_melody_with_piano_bass_and_drums(page: Page, studio: RunningStudio) -> None:
+    """Play a melody, pick a genre, hear a band: the band's players with their instruments, its drums as drums."""
+    open_page(page, studio)
+    page.get_by_label("Melody", exact=True).select_option("ode-to-joy")
+    page.get_by_label("Technique").select_option("band")
+    menu = page.get_by_label("Model", exact=True)
+    expect(menu.locator("optgroup[label='Jazz'] option")).to_have_text(["jazz-band"])
+    menu.select_option("jazz-band")
+    expect(page.locator("#model-genre-line")).to_contain_text("Jazz")
+    page.get_by_label("Seed").fill("2")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator(".result h2")).to_be_visible(timeout=60_000)
+    expect(page.locator(".track-name")).to_have_text(["Melody", "Piano", "Bass", "Drums"])
+    expect(page.get_by_label("Instrument of Bass")).to_have_value("32")  # the basses' family
+    expect(page.get_by_label("Instrument of Drums")).to_have_count(0)  # a drum kit, not a program
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function(
+        "() => Number(document.querySelector('.result .roll').dataset.playheadTicks) > 0", timeout=10_000
+    )
+    page.get_by_role("button", name="Pause").click()
+    assert problems == []
+    page.locator(".result").evaluate("element => element.scrollIntoView()")
+    screenshot(page, "studio-band")
