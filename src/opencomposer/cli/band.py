@@ -51,14 +51,14 @@ def train_band_command(
     Give --preset (jazz-band, rock-band, pop-band, symphony-band), or --dataset for a band of your own data.
     """
     from opencomposer.data.registry import get_dataset
-    from opencomposer.training.band import _chosen_preset, train_band
+    from opencomposer.training.band import chosen_preset, train_band
     from opencomposer.training.evaluation import record_evaluation
     from opencomposer.training.events import ProgressSink
 
     if preset is None and dataset is None:
         raise click.UsageError("Give --preset, or --dataset to learn a band from.")
     source = get_dataset(dataset) if dataset is not None else None
-    chosen = _chosen_preset(source, preset) if source is not None else _chosen_preset_by_name(preset)
+    chosen = chosen_preset(source, preset)
     model_name = name or out.resolve().name
     console = Console(stderr=True)
     console.print(f"Training {model_name!r} (band, preset {chosen.name}) into {out}.")
@@ -96,10 +96,3 @@ def band_evaluation_table(report: dict[str, Any]) -> Table:
     for key, bar in report["bars"].items():
         table.add_row(key, f"{bar['model']:.3f}", f"{bar['data']:.3f}", bar["bar"], "met" if bar["met"] else "NOT met")
     return table
-
-
-def _chosen_preset_by_name(preset: str | None) -> Any:
-    from opencomposer.training.band import get_band_preset
-
-    assert preset is not None
-    return get_band_preset(preset)

@@ -25,6 +25,7 @@ but a band's rendering after the chords is plain numpy and fast.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -114,11 +115,8 @@ class ChordNet(nn.Module):
         return logits
 
 
-def beat_features(
-    notes: list[Note] | tuple[Note, ...], resolution: int, beats_per_bar: int, n_beats: int
-) -> npt.NDArray[np.float32]:
-    """(n_beats, FEATURES): each beat's melody pitch classes, weighted by time sounding and summing to 1
-    (0 for a silent beat), its position in the bar, and whether bars have three beats."""
+def pitch_class_weights(notes: Sequence[Note], resolution: int, n_beats: int) -> npt.NDArray[np.float64]:
+    """(n_beats, 12): how long each pitch class sounds in each beat, in beats."""
     weights = np.zeros((n_beats, 12), dtype=np.float64)
     for note in notes:
         first, last = note.start / resolution, (note.start + note.duration) / resolution
@@ -126,6 +124,13 @@ def beat_features(
             overlap = min(last, beat + 1) - max(first, beat)
             if overlap > 0:
                 weights[beat, note.pitch % 12] += overlap
+    return weights
+
+
+def beat_features(notes: Sequence[Note], resolution: int, beats_per_bar: int, n_beats: int) -> npt.NDArray[np.float32]:
+    """(n_beats, FEATURES): each beat's melody pitch classes, weighted by time sounding and summing to 1
+    (0 for a silent beat), its position in the bar, and whether bars have three beats."""
+    weights = pitch_class_weights(notes, resolution, n_beats)
     totals = weights.sum(axis=1, keepdims=True)
     weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
     features = np.zeros((n_beats, FEATURES), dtype=np.float32)
@@ -368,20 +373,26 @@ def render_part(
     return _merge_unisons(notes)
 
 
-def render_drums(
-    bank: DrumBank, n_bars: int, beats_per_bar: int, tempo: float, rng: np.random.Generator, ticks_per_step: int
-) -> list[Note]:
-    """The drums over `n_bars` bars: one performance's bars, from a bar drawn near the melody's tempo."""
+def grid_notes(bars: Sequence[npt.NDArray[np.uint8]], beats_per_bar: int, ticks_per_step: int) -> list[Note]:
+    """Drum bars (each (16, 9) velocities of the classes of `DRUM_NOTES`) one after the other as notes, each bar
+    cut to `beats_per_bar` beats, sorted by time then note."""
     notes: list[Note] = []
-    steps = min(beats_per_bar * STEPS_PER_BEAT, bank.hits.shape[1])
     steps_per_bar = beats_per_bar * STEPS_PER_BEAT
-    for bar, source in enumerate(bank.play(bank.choose(tempo, rng), n_bars)):
-        hits = bank.hits[source, :steps]
+    for bar, grid in enumerate(bars):
+        hits = grid[:steps_per_bar]
         for step, drum in zip(*np.nonzero(hits), strict=True):
             start = (bar * steps_per_bar + int(step)) * ticks_per_step
             notes.append(Note(DRUM_NOTES[int(drum)], start, ticks_per_step, int(hits[step, drum])))
     notes.sort(key=lambda note: (note.start, note.pitch))
     return notes
+
+
+def render_drums(
+    bank: DrumBank, n_bars: int, beats_per_bar: int, tempo: float, rng: np.random.Generator, ticks_per_step: int
+) -> list[Note]:
+    """The drums over `n_bars` bars: one performance's bars, from a bar drawn near the melody's tempo."""
+    played = bank.play(bank.choose(tempo, rng), n_bars)
+    return grid_notes([bank.hits[source] for source in played], beats_per_bar, ticks_per_step)
 
 
 def bass_on_kicks(

@@ -186,21 +186,7 @@ def estimate_chord(weights: npt.ArrayLike, *, min_weight: float = 1e-9) -> Chord
     Each candidate (12 roots x 4 families) scores the weight on its tones minus the weight off them,
     less a little for each of its tones that is not heard at all; ties go to the simpler family.
     """
-    values = np.asarray(weights, dtype=np.float64).reshape(12)
-    total = float(values.sum())
-    if total <= min_weight:
-        return None
-    best: tuple[float, Chord] | None = None
-    for quality in QUALITIES:
-        template = TEMPLATES[quality]
-        for root in range(12):
-            tones = [(root + interval) % 12 for interval in template]
-            on = float(values[tones].sum())
-            missing = sum(1 for tone in tones if values[tone] <= min_weight)
-            score = 2.0 * on - total - 0.1 * total * missing - 0.01 * total * (quality == "dom")
-            if best is None or score > best[0] + 1e-12:
-                best = (score, Chord(root, template))
-    return best[1] if best is not None else None
+    return estimate_chords(np.asarray(weights, dtype=np.float64).reshape(1, 12), min_weight=min_weight)[0]
 
 
 def estimate_chords(

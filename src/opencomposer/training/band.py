@@ -43,6 +43,7 @@ from opencomposer.models.band import (
     beat_features,
     chord_index,
     index_chord,
+    pitch_class_weights,
     transpose_features,
     transpose_labels,
 )
@@ -260,18 +261,6 @@ def beats_per_bar_of(score: Score) -> int | None:
     if denominator == 2 and numerator == 2:
         return 4
     return None
-
-
-def pitch_class_weights(notes: Sequence[Any], resolution: int, n_beats: int) -> npt.NDArray[np.float64]:
-    """(n_beats, 12) time each pitch class sounds in each beat, in beats."""
-    weights = np.zeros((n_beats, 12))
-    for note in notes:
-        first, last = note.start / resolution, (note.start + note.duration) / resolution
-        for beat in range(max(0, int(first)), min(n_beats, math.ceil(last))):
-            overlap = min(last, beat + 1) - max(first, beat)
-            if overlap > 0:
-                weights[beat, note.pitch % 12] += overlap
-    return weights
 
 
 def beat_chords(score: Score, chords_track: str | None, n_beats: int) -> npt.NDArray[np.int64]:
@@ -576,8 +565,6 @@ class BandRecipe(Recipe):
         self.source = (
             self.dataset if isinstance(self.dataset, Dataset) else get_dataset(self.dataset or self.band_preset.dataset)
         )
-        if self.source.info.name != self.band_preset.dataset and not self.band_preset.subset:
-            self.band_preset = folder_preset(self.source) if self.band_preset.name == "band" else self.band_preset
         pieces = read_beat_pieces(self.source, self.band_preset)
         self.train_pieces = [piece for piece in pieces if piece.split == "train"]
         self.valid_pieces = [piece for piece in pieces if piece.split == "valid"] or [
@@ -730,12 +717,20 @@ def plan_band(dataset: str, preset: str | None, hyperparameters: Mapping[str, ob
             f"The files of the dataset {dataset!r} are not on this machine; run `opencomposer data download "
             f"{dataset}` first, or pick another dataset."
         )
-    chosen = _chosen_preset(source, preset)
+    chosen = chosen_preset(source, preset)
     return validate_params(BAND_PARAMS, {**chosen.training, **hyperparameters})
 
 
-def _chosen_preset(source: Dataset, preset: str | None) -> BandPreset:
-    """The preset asked for; else the one made for `source`, else the user's-folder preset."""
+def chosen_preset(source: Dataset | None, preset: str | None) -> BandPreset:
+    """The preset asked for; else the one made for `source`, else the user's-folder preset made from `source`.
+
+    Raises `UnknownNameError` for an unknown preset, `ParameterError` for one of another dataset, or when
+    neither is given.
+    """
+    if source is None:
+        if preset is None:
+            raise ParameterError("Give a band preset, or a dataset to learn a band from.")
+        return get_band_preset(preset)
     if preset is not None:
         chosen = get_band_preset(preset)
         if chosen.dataset != source.info.name:
@@ -768,7 +763,7 @@ def architectures() -> list[Architecture]:
     ) -> ModelEntry:
         source = get_dataset(dataset)
         trained = train_band(
-            _chosen_preset(source, preset),
+            chosen_preset(source, preset),
             out_dir,
             name=name,
             hyperparameters=hyperparameters,

@@ -27,10 +27,18 @@ import numpy as np
 
 from opencomposer.data.evaluate import PieceSet, evaluate_sets
 from opencomposer.data.registry import Piece, get_dataset
-from opencomposer.errors import EvaluationError
+from opencomposer.errors import EvaluationError, UnknownNameError
 from opencomposer.metrics.harmony import tonal_distance
 from opencomposer.metrics.rolls import detect_key, empty_bar_rate, in_scale_ratio, note_starts
-from opencomposer.models.band import DRUM_NOTES, STEPS_PER_BEAT, Band, DrumBank, drum_track, render_drums
+from opencomposer.models.band import (
+    STEPS_PER_BEAT,
+    Band,
+    DrumBank,
+    drum_track,
+    grid_notes,
+    pitch_class_weights,
+    render_drums,
+)
 from opencomposer.music.chords import estimate_chords, voicing
 from opencomposer.music.pianoroll import RollSpec, to_roll
 from opencomposer.music.score import Note, Score, Track
@@ -41,7 +49,6 @@ from opencomposer.training.band import (
     PartSpec,
     drum_bars,
     get_band_preset,
-    pitch_class_weights,
     read_beat_pieces,
 )
 
@@ -77,6 +84,28 @@ class Segment:
     score: Score
     bars: int
 
+    @property
+    def steps_per_bar(self) -> int:
+        """Steps in one of its bars, on the band's grid."""
+        return self.piece.beats_per_bar * STEPS_PER_BEAT
+
+    @property
+    def melody(self) -> Track:
+        return next(track for track in self.score.tracks if track.role == "melody")
+
+    def played_by(self, band: Band, seed: int, *, drums: bool = True) -> list[Track]:
+        """The band's tracks for this stretch's melody, in its meter and at its tempo."""
+        tracks, _ = band.play(
+            self.melody.notes,
+            resolution=self.score.resolution,
+            beats_per_bar=self.piece.beats_per_bar,
+            n_bars=self.bars,
+            tempo=self.score.tempo,
+            seed=seed,
+            drums=drums,
+        )
+        return tracks
+
 
 def card_preset(entry: ModelEntry) -> BandPreset:
     """The preset a band model was trained by (its card's), else one made from its card's parts."""
@@ -84,7 +113,7 @@ def card_preset(entry: ModelEntry) -> BandPreset:
     preset_name = str(card.training.get("preset", ""))
     try:
         return get_band_preset(preset_name)
-    except Exception:  # a user's band: its parts are its dataset's tracks
+    except UnknownNameError:  # a user's band: its parts are its dataset's tracks
         parts = tuple(
             PartSpec(
                 str(part["name"]), int(part["program"]), tuple(part["sources"]), int(part["low"]), int(part["high"])
@@ -154,20 +183,7 @@ def rule_based_band(
         Track(name="Bass", program=32, role="accompaniment", notes=tuple(bass)),
     ]
     if drum_bar is not None:
-        ticks_per_step = resolution // STEPS_PER_BEAT
-        steps = min(len(drum_bar), beats_per_bar * STEPS_PER_BEAT)
-        hits = np.argwhere(drum_bar[:steps] > 0)
-        notes = [
-            Note(
-                DRUM_NOTES[int(drum)],
-                bar * ticks_per_bar + int(step) * ticks_per_step,
-                ticks_per_step,
-                int(drum_bar[step, drum]),
-            )
-            for bar in range(n_bars)
-            for step, drum in hits
-        ]
-        tracks.append(drum_track(sorted(notes, key=lambda note: (note.start, note.pitch))))
+        tracks.append(drum_track(grid_notes([drum_bar] * n_bars, beats_per_bar, resolution // STEPS_PER_BEAT)))
     return tracks
 
 
@@ -202,12 +218,12 @@ def _drum_rows(drums: DrumBank, stretches: Sequence[Segment], seed: int) -> list
     """The drums' counts over `DRUM_DRAWS` draws of the drummer for each stretch, at its tempo and meter."""
     rows = []
     for index, stretch in enumerate(stretches):
-        beats = stretch.piece.beats_per_bar
+        beats, ticks_per_step = stretch.piece.beats_per_bar, stretch.score.resolution // STEPS_PER_BEAT
         for draw in range(DRUM_DRAWS):
             rng = np.random.default_rng([seed, index, draw])
-            notes = render_drums(drums, stretch.bars, beats, stretch.score.tempo, rng, stretch.score.resolution // 4)
+            notes = render_drums(drums, stretch.bars, beats, stretch.score.tempo, rng, ticks_per_step)
             score = stretch.score.with_tracks([Track(name="Melody", role="melody"), drum_track(notes)])
-            rows.append(band_values(score, beats * STEPS_PER_BEAT))
+            rows.append(band_values(score, stretch.steps_per_bar))
     return rows
 
 
@@ -230,7 +246,9 @@ def calibrate_temperature(band: Band, preset: BandPreset, pieces: Sequence[BeatP
     stretches = segments(pieces)
     compared = [part.name for part in preset.parts]
     data = [
-        band_values(stretch.score.with_tracks(_melody_and(stretch, preset)), 4 * STEPS_PER_BEAT)
+        band_values(
+            stretch.score.with_tracks([stretch.melody, *data_band(stretch.score, preset)]), stretch.steps_per_bar
+        )
         for stretch in stretches
     ]
     target = _mean(data, "in_scale_ratio")
@@ -241,18 +259,9 @@ def calibrate_temperature(band: Band, preset: BandPreset, pieces: Sequence[BeatP
             band.temperature = temperature
             rows = []
             for index, stretch in enumerate(stretches):
-                melody = next(track for track in stretch.score.tracks if track.role == "melody")
-                tracks, _ = band.play(
-                    melody.notes,
-                    resolution=stretch.score.resolution,
-                    beats_per_bar=stretch.piece.beats_per_bar,
-                    n_bars=stretch.bars,
-                    tempo=stretch.score.tempo,
-                    seed=seed + index,
-                    drums=False,
-                )
-                steps_per_bar = stretch.piece.beats_per_bar * STEPS_PER_BEAT
-                rows.append(band_values(stretch.score.with_tracks([melody, *tracks]), steps_per_bar, compared))
+                tracks = stretch.played_by(band, seed + index, drums=False)
+                made = stretch.score.with_tracks([stretch.melody, *tracks])
+                rows.append(band_values(made, stretch.steps_per_bar, compared))
             tried[f"{temperature:g}"] = _mean(rows, "in_scale_ratio")
     finally:
         band.temperature = original
@@ -265,11 +274,6 @@ def calibrate_temperature(band: Band, preset: BandPreset, pieces: Sequence[BeatP
         "what": "The temperature of the chords' draw whose bands stay in key as often as the data's own on the "
         "valid split; the technique's harmony_risk scales it (1 = this).",
     }
-
-
-def _melody_and(stretch: Segment, preset: BandPreset) -> list[Track]:
-    melody = next(track for track in stretch.score.tracks if track.role == "melody")
-    return [melody, *data_band(stretch.score, preset)]
 
 
 def _mean(rows: Sequence[dict[str, float]], key: str) -> float:
@@ -329,24 +333,14 @@ def evaluate_band(
     compared = [part.name for part in preset.parts]
     plain_compared = ["Chords"] if preset.bass_from_kicks is not None else None
     for index, stretch in enumerate(stretches):
-        score, n_bars, beats = stretch.score, stretch.bars, stretch.piece.beats_per_bar
-        melody = next(track for track in score.tracks if track.role == "melody")
-        tracks, _ = technique.band.play(
-            melody.notes,
-            resolution=score.resolution,
-            beats_per_bar=beats,
-            n_bars=n_bars,
-            tempo=score.tempo,
-            seed=seed + index,
-            drums=bool((params or {}).get("drums", True)),
-        )
+        score, melody, steps_per_bar = stretch.score, stretch.melody, stretch.steps_per_bar
+        tracks = stretch.played_by(technique.band, seed + index, drums=bool((params or {}).get("drums", True)))
         made = score.with_tracks([melody, *tracks])
         real = score.with_tracks([melody, *bands[index]])
         other = bands[(index + 1 + len(bands) // 2) % len(bands)]
         repaired = score.with_tracks([melody, *other])
-        plain = rule_based_band(melody.notes, score.resolution, beats, n_bars, fixed_beat)
+        plain = rule_based_band(melody.notes, score.resolution, stretch.piece.beats_per_bar, stretch.bars, fixed_beat)
         baseline = score.with_tracks([melody, *plain])
-        steps_per_bar = beats * STEPS_PER_BEAT
         model_rows.append(band_values(made, steps_per_bar, compared))
         data_rows.append(band_values(real, steps_per_bar))
         repaired_rows.append(band_values(repaired, steps_per_bar))

@@ -195,7 +195,7 @@ def real_examples(
     bars), each with `bars` bars of a held-out Groove performance of the genre's style."""
     from opencomposer.data.registry import get_dataset
     from opencomposer.data.sources.groove import Groove
-    from opencomposer.models.band import bass_on_kicks, drum_track, index_chord
+    from opencomposer.models.band import bass_on_kicks, drum_track, grid_notes, index_chord
     from opencomposer.training.band import drum_bars, get_band_preset, read_beat_pieces
     from opencomposer.training.band_eval import _crop, data_band
 
@@ -217,7 +217,7 @@ def real_examples(
             tracks = [melody, *data_band(score, preset)]
             if drum_runs:
                 run = drum_runs[int(rng.integers(len(drum_runs)))]
-                drums = _grid_notes(run[:n_bars], score.resolution, piece.beats_per_bar)
+                drums = grid_notes(run[:n_bars], piece.beats_per_bar, score.resolution // STEPS_PER_BEAT)
                 if preset.bass_from_kicks is not None:
                     # Lead sheets hold no bass: the real changes' roots on the real drummer's kicks, as the band plays.
                     chords = [index_chord(int(label)) if label >= 0 else None for label in piece.labels]
@@ -228,18 +228,6 @@ def real_examples(
             rows.append(genre_features(score.with_tracks(tracks)))
             labels.append(genre)
     return rows, labels
-
-
-def _grid_notes(bars: Sequence[npt.NDArray[np.uint8]], resolution: int, beats_per_bar: int) -> list[Any]:
-    from opencomposer.music.score import Note
-
-    step = resolution // STEPS_PER_BEAT
-    notes = []
-    for bar, grid in enumerate(bars):
-        for position, drum in zip(*np.nonzero(grid[: beats_per_bar * STEPS_PER_BEAT]), strict=True):
-            start = (bar * beats_per_bar * STEPS_PER_BEAT + int(position)) * step
-            notes.append(Note(DRUM_NOTES[int(drum)], start, step, int(grid[position, drum])))
-    return sorted(notes, key=lambda note: (note.start, note.pitch))
 
 
 def shared_melodies(count: int = 20) -> list[tuple[str, Score]]:
