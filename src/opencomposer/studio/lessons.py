@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeGuard
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from opencomposer.errors import ParameterError
 from opencomposer.music.melodies import list_melodies
@@ -31,6 +32,8 @@ from opencomposer.techniques.extend import Extend, encode_score, recent_tokens
 
 if TYPE_CHECKING:
     import torch
+
+    from opencomposer.techniques.accompany import Accompany
 
 TOP_TOKENS = 10
 """How many of the likeliest next tokens the Transformer lesson shows."""
@@ -467,7 +470,7 @@ class TrainingProgress:
     evaluations: tuple[dict[str, object], ...]
 
 
-def run_of(model: str) -> dict[str, object] | None:
+def run_of(model: str) -> dict[str, Any] | None:
     """The training run kept beside a shipped model for the lessons (``<model>.run.json``), None if none was."""
     import json
 
@@ -476,31 +479,39 @@ def run_of(model: str) -> dict[str, object] | None:
     path = pretrained_dir() / f"{model}.run.json"
     if not path.is_file():
         return None
-    run: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    run: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return run
 
 
-def training_progress(model: str, melody: Score, seed: int = 0) -> TrainingProgress:
-    """The lesson's view of `model`'s kept run, its generator at each kept step accompanying `melody` (the
-    technique's defaults and `seed`). Raises `ParameterError` when the model has no kept run."""
+@cache
+def _generator_at(model: str, weights: str) -> Accompany:
+    """The GAN lesson's model with the generator of one kept step (loaded once per process)."""
     from dataclasses import replace
 
     from opencomposer.registry import get_model, pretrained_dir
     from opencomposer.techniques.accompany import Accompany
 
+    return Accompany(replace(get_model(model), weights_path=pretrained_dir() / weights))
+
+
+def training_progress(model: str, melody: Score, seed: int = 0) -> TrainingProgress:
+    """The lesson's view of `model`'s kept run, its generator at each kept step accompanying `melody` (the
+    technique's defaults and `seed`). Raises `ParameterError` when the model has no kept run."""
     run = run_of(model)
     if run is None:
         raise ParameterError(f"No training run is kept beside {model!r}; only the GAN lesson's model has one.")
-    entry = get_model(model)
-    checkpoints = []
-    for kept in run["checkpoints"]:  # type: ignore[attr-defined]
-        at_step = replace(entry, weights_path=pretrained_dir() / str(kept["weights"]))
-        generation = Accompany(at_step).generate(melody, {}, seed)
-        checkpoints.append(RunCheckpoint(str(kept["label"]), int(kept["step"]), generation.score))
+    checkpoints = tuple(
+        RunCheckpoint(
+            str(kept["label"]),
+            int(kept["step"]),
+            _generator_at(model, str(kept["weights"])).generate(melody, {}, seed).score,
+        )
+        for kept in run["checkpoints"]
+    )
     return TrainingProgress(
         model=model,
         command=str(run.get("command", "")),
-        total_steps=int(run.get("total_steps") or 0),  # type: ignore[call-overload]
-        checkpoints=tuple(checkpoints),
-        evaluations=tuple(run.get("evaluations", ())),  # type: ignore[arg-type]
+        total_steps=int(run.get("total_steps") or 0),
+        checkpoints=checkpoints,
+        evaluations=tuple(run.get("evaluations", ())),
     )
