@@ -60,15 +60,16 @@ def model_of_genre(technique: str, genre: str) -> str:
     listing the genres there are when none is."""
     from opencomposer.errors import UnknownNameError
     from opencomposer.registry import list_models
+    from opencomposer.studio.words import with_article
 
     entries = [entry for entry in list_models() if entry.card.technique == technique]
     for entry in sorted(entries, key=lambda entry: not entry.shipped):
         if entry.card.genre == genre.lower():
             return entry.card.name
     known = sorted({entry.card.genre for entry in entries if entry.card.genre})
-    article = "an" if technique[0] in "aeiou" else "a"
     raise UnknownNameError(
-        f"No {technique} model plays {genre!r}. Genres with {article} {technique} model: {', '.join(known) or 'none'}."
+        f"No {technique} model plays {genre!r}. Genres with {with_article(technique)} model: "
+        f"{', '.join(known) or 'none'}."
     )
 
 

@@ -17,6 +17,7 @@ import click
 from click.core import ParameterSource
 
 from opencomposer.errors import ParameterError
+from opencomposer.studio.words import with_article
 from opencomposer.techniques.base import SEED, Param, ParamValue
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -172,7 +173,7 @@ def generation_options(verb: str, default_model: str, melody_help: str) -> Calla
             "--model",
             default=default_model,
             show_default=True,
-            help=f"{'An' if verb[0] in 'aeiou' else 'A'} {verb} model's name (see `opencomposer models list`) or the "
+            help=f"{with_article(verb).capitalize()} model's name (see `opencomposer models list`) or the "
             "path of a model's .json card.",
         ),
         click.option(

@@ -32,6 +32,7 @@ from opencomposer.music.score import Score
 from opencomposer.music.transform import crop
 from opencomposer.registry import ModelEntry, list_models
 from opencomposer.studio.compose import composition_metrics
+from opencomposer.studio.words import with_article
 from opencomposer.techniques.base import ParamValue, time_budget
 
 CHORALE_DATASETS = ("jsb-satb", "bach-chorales")
@@ -347,7 +348,7 @@ def check_attempt(challenge: Challenge, attempt: Attempt) -> None:
     """Refuse an attempt whose model or genre the challenge does not take (`ParameterError`)."""
     if attempt.model.card.technique not in challenge.techniques:
         raise ParameterError(
-            f"{attempt.model.name!r} is a {attempt.model.card.technique} model; {challenge.title!r} takes "
+            f"{attempt.model.name!r} is {with_article(attempt.model.card.technique)} model; {challenge.title!r} takes "
             f"{' or '.join(challenge.techniques)} models."
         )
     if attempt.genre is not None and not challenge.takes_genre:

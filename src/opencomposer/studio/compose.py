@@ -38,6 +38,7 @@ from opencomposer.music.score import Score
 from opencomposer.music.transform import melody_track
 from opencomposer.registry import ModelEntry, list_models
 from opencomposer.studio.settings import Settings
+from opencomposer.studio.words import with_article
 from opencomposer.techniques import technique_class
 from opencomposer.techniques.base import Generation, ParamValue, Technique, validate_params
 
@@ -218,7 +219,8 @@ class Composer:
         entry = find_model(model)
         if entry.card.technique != technique:
             raise ParameterError(
-                f"The model {model!r} is a {entry.card.technique} model; pick a {technique} model for {technique}."
+                f"The model {model!r} is {with_article(entry.card.technique)} model; pick {with_article(technique)} "
+                f"model for {technique}."
             )
         key = (technique, model, entry.card_path.stat().st_mtime_ns, entry.weights_path.stat().st_mtime_ns)
         with self._lock:

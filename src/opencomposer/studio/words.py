@@ -125,3 +125,8 @@ def quality_bar_sentence(name: str) -> str:
             f"{match['value']} (out of 1)."
         )
     return f"{name.replace('_', ' ').capitalize()}."
+
+
+def with_article(word: str) -> str:
+    """`word` after "a" or "an", as it is said before a technique's name: "an accompany", "a band"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
