@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,13 @@ from opencomposer.training.arcnn import (
     COCONET_NLL_16TH,
     PRESETS,
     ArcnnPreset,
+    PieceWindows,
     evaluate_edit_model,
     evaluate_harmonization,
     framewise_nll,
+    piece_classes,
     plan_arcnn,
+    split_nll,
     train_arcnn,
 )
 
@@ -225,7 +229,7 @@ def test_the_harmonization_report_compares_with_bach(tmp_path: Path) -> None:
 def test_the_model_report_also_measures_the_network_alone(tmp_path: Path) -> None:
     from rich.console import Console
 
-    from opencomposer.cli.arcnn import edit_evaluation_table
+    from opencomposer.cli.reports import edit_table
 
     report = evaluate_edit_model(make_entry(tmp_path), "tiny-satb", params={"iterations": 4})
     assert report["params"]["parallels"] == "avoid"
@@ -236,7 +240,7 @@ def test_the_model_report_also_measures_the_network_alone(tmp_path: Path) -> Non
     met = report["likelihood_coconet"]["nll_per_frame"] <= COCONET_NLL_16TH
     assert report["quality_bars"]["nll_as_low_as_coconet"] is met is False  # an untrained network is far off
     console = Console(width=200, record=True)
-    console.print(edit_evaluation_table(report))
+    console.print(edit_table(report))
     text = console.export_text()
     assert "parallel_octaves, parallels allowed" in text and "NLL per frame, as Coconet measures" in text
     quick = evaluate_edit_model(
@@ -248,3 +252,32 @@ def test_the_model_report_also_measures_the_network_alone(tmp_path: Path) -> Non
 def test_an_arcnn_is_small_enough_to_ship() -> None:
     parameters = sum(p.numel() for p in Arcnn(PRESETS["bach-arcnn"].model).parameters())
     assert parameters * 4 < 25e6
+
+
+def test_windows_are_drawn_on_every_beat_in_every_transposition_that_stays_in_range() -> None:
+    piece = torch.full((4, 136), 40)
+    piece[:, -1] = 46  # a rest at the end
+    draws = PieceWindows([piece], steps=128, hop=4, transpose=(-5, 6), pitches=46)
+    # 3 beat-aligned starts; transpositions up to +5 keep pitch 40 within 0..45, so -5..+5: 11 of 12.
+    assert len(draws) == 3 * 11
+    rolls = torch.cat(list(draws.epochs(batch_size=11, seed=0)(0)))
+    assert rolls.shape == (33, 4, 128, 46) and set(rolls.sum(-1).unique().tolist()) == {0.0, 1.0}
+    pitches = rolls.argmax(-1)[rolls.sum(-1) > 0]
+    assert int(pitches.min()) == 35 and int(pitches.max()) == 45
+    assert not torch.equal(torch.cat(list(draws.epochs(11, 0)(1))), rolls)  # a new order each epoch
+
+
+def test_a_run_that_draws_its_windows_ships_the_weights_best_on_the_valid_split(tmp_path: Path) -> None:
+    preset = replace(TINY_PRESET, draw_windows=True, keep_best=True)
+    hyperparameters = {**QUICK, "steps": 4, "eval_every": 1}
+    trained = train_arcnn(preset, tmp_path / "run", name="kept", hyperparameters=hyperparameters, workers=1)
+    events = [json.loads(line) for line in (tmp_path / "run" / "events.jsonl").read_text().splitlines()]
+    measured = {event["step"]: event["data"]["metrics"]["valid_nll"] for event in events if event["kind"] == "eval"}
+    assert sorted(measured) == [1, 2, 3, 4]
+    best_step = min(measured, key=lambda step: measured[step])
+    kept = trained.model.card.training["kept"]
+    assert kept == {"step": best_step, "valid_nll": pytest.approx(measured[best_step])}
+    assert trained.model.card.training["windows_drawn_from_pieces"] > 0
+    model = Edit(trained.model).model
+    valid = [piece_classes(piece.score, ROLL, 4) for piece in TinySatb().iter_pieces("valid")]
+    assert split_nll(model, valid) == pytest.approx(measured[best_step], rel=1e-5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -252,3 +253,18 @@ def test_a_bands_drums_are_written_on_channel_10_and_sound_in_fluidsynth(tmp_pat
 
     audio, _ = soundfile.read(tmp_path / "drums.wav")
     assert float(np.sqrt(np.mean(np.square(audio)))) > 0.01  # the kit sounds
+
+
+def test_a_band_of_the_users_own_data_trains_from_the_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from opencomposer.cli import main
+
+    quick = ["--steps", "4", "--batch-size", "4", "--eval-every", "0", "--checkpoint-every", "0", "--device", "cpu"]
+    result = CliRunner().invoke(main, ["train", "band", "--dataset", "tiny", "--out", str(tmp_path / "mine"), *quick])
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "home" / "models" / "mine.json").read_text(encoding="utf-8"))
+    assert card["technique"] == "band" and card["training"]["command"].startswith(
+        "opencomposer train band --dataset tiny"
+    )
+    assert "generate band --model mine" in " ".join(result.output.split())

@@ -55,7 +55,7 @@ def test_the_hyperparameter_flags_come_from_the_declarations() -> None:
         (["--dataset", "tiny", "--update-ratio", "30"], "update_ratio must be between 1 and 20, not 30"),
         (["--dataset", "tiny", "--learning-rate", "fast"], "is not a valid float"),
         ([], "Give --preset, or --dataset"),
-        (["--preset", "bach-chorale-unet", "--arch", "musegan"], "trains a unet generator, not musegan"),
+        (["--preset", "bach-chorale-unet", "--arch", "musegan"], "trains a unet model, not musegan"),
         (["--preset", "mozart"], "Known presets: deepcomposer-lab"),
         (["--dataset", "nope"], "no dataset called 'nope'"),
         (["--dataset", "tiny", "--name", "Bad Name"], "not a valid model name"),
@@ -74,3 +74,32 @@ def test_presets_are_listed() -> None:
     assert result.exit_code == 0, result.output
     for name in ("deepcomposer-lab", "bach-chorale-unet", "pop909-musegan"):
         assert name in result.output
+
+
+def test_every_trainable_architecture_has_its_train_command() -> None:
+    from opencomposer.training.architectures import list_architectures
+
+    result = CliRunner().invoke(main, ["train", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    commands = {architecture.command_name for architecture in list_architectures()}
+    assert commands == {"gan", "arcnn", "transformer", "band"}
+    for command in commands:
+        assert f"  {command} " in result.output
+        help_text = CliRunner().invoke(main, ["train", command, "--help"], env={"COLUMNS": "200"})
+        assert help_text.exit_code == 0 and "--preset" in help_text.output and "--evaluate" in help_text.output
+
+
+def test_a_new_architecture_gets_a_train_command_with_its_own_flags_and_no_code_in_the_cli() -> None:
+    from dataclasses import replace
+
+    from opencomposer.cli.train import train_command
+    from opencomposer.techniques.base import Param
+    from opencomposer.training.architectures import get_architecture
+
+    knob = Param("knob", "int", 3, "How far the toy turns.", minimum=1, maximum=9)
+    toy = replace(get_architecture("arcnn"), name="toy", params=(*GAN_PARAMS, knob), prepares_windows=False)
+    command = train_command("toy", [toy])
+    result = CliRunner().invoke(command, ["--help"], env={"COLUMNS": "200"})
+    assert "--knob" in result.output and "[1 to 9; default: 3]" in " ".join(result.output.split())
+    assert "--workers" not in result.output and "--arch" not in result.output
+    assert "generate edit --model NAME" in " ".join(result.output.split())

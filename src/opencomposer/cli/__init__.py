@@ -37,8 +37,6 @@ def main() -> None:
 
 
 def _register() -> None:
-    from opencomposer.cli.arcnn import train_arcnn_command
-    from opencomposer.cli.band import train_band_command
     from opencomposer.cli.data import data
     from opencomposer.cli.evaluate import evaluate
     from opencomposer.cli.generate import generate
@@ -47,7 +45,6 @@ def _register() -> None:
     from opencomposer.cli.models import models
     from opencomposer.cli.studio import studio
     from opencomposer.cli.train import train
-    from opencomposer.cli.transformer import transformer
 
     main.add_command(data)
     main.add_command(evaluate)
@@ -57,9 +54,6 @@ def _register() -> None:
     main.add_command(models)
     main.add_command(studio)
     main.add_command(train)
-    train.add_command(train_arcnn_command)
-    train.add_command(train_band_command)
-    train.add_command(transformer)
 
 
 _register()

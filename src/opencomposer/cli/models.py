@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -94,6 +92,7 @@ def evaluate(
     (Transformer) model continues the held-out pieces' first 8 bars by 30 seconds (test split, else valid)
     and is measured against their real next 30 seconds.
     """
+    from opencomposer.cli.train import print_report
     from opencomposer.training.architectures import EvaluationRequest, evaluate_model
     from opencomposer.training.evaluation import record_evaluation
     from opencomposer.training.events import json_ready
@@ -101,25 +100,12 @@ def evaluate(
     entry = get_model(name)
     request = EvaluationRequest(dataset, split, seed, limit, likelihood_as_coconet=coconet_nll)
     report = evaluate_model(entry, request)
-    table = _report_tables().get(entry.card.technique)
-    if table is not None:
-        Console().print(table(report))
-    else:
-        Console().print_json(json.dumps(json_ready(report)))
+    print_report(Console(), entry.card.technique, report)
     if json_path is not None:
         json_path.write_text(json.dumps(json_ready(report), indent=2) + "\n", encoding="utf-8")
     if record:
         record_evaluation(entry, report)
         Console().print(f"Recorded in {entry.card_path}.")
-
-
-def _report_tables() -> dict[str, Callable[[dict[str, Any]], Table]]:
-    """The table of each technique whose report has one; any other report is printed as JSON."""
-    from opencomposer.cli.arcnn import edit_evaluation_table
-    from opencomposer.cli.band import band_evaluation_table
-    from opencomposer.cli.train import evaluation_table
-
-    return {"accompany": evaluation_table, "edit": edit_evaluation_table, "band": band_evaluation_table}
 
 
 @models.command("genres")

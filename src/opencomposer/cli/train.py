@@ -1,13 +1,20 @@
-"""`opencomposer train`: train a model on a dataset, watch it learn, and get a model you can use.
+"""`opencomposer train <command>`: train a model on a dataset, watch it learn, and get a model you can use.
 
-The hyperparameter flags are made from the declarations in `opencomposer.training.params`. Training
-modules (and torch) are imported when a command runs, so the rest of the command line starts quickly.
+The commands are made from the architecture registry (`opencomposer.training.architectures`), one per
+`Architecture.command`: ``gan`` (with ``--arch unet|musegan``), ``arcnn``, ``transformer``, ``band``. Each
+has the shared options (``--dataset``, ``--preset``, ``--out``, ``--name``, ``--device``, ``--install``,
+``--evaluate``) and a flag per declared hyperparameter. The registry imports the training modules (and torch),
+so it is read only when a `train` command is asked for: the rest of the command line starts quickly. A new
+architecture needs no code here.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -15,151 +22,189 @@ from rich.table import Table
 
 from opencomposer.cli.params import command_line, given_values, param_options, run_options
 from opencomposer.errors import TrainingError
-from opencomposer.training.params import GAN_PARAMS
 
-DEFAULT_ARCHITECTURE = "unet"
+if TYPE_CHECKING:
+    from opencomposer.training.architectures import Architecture
+
+RESUMES = "A stopped run resumes when the same command is run again."
 
 
-@click.group()
+class _ArchitectureCommands(click.Group):
+    """A group whose commands, besides its own, are made from the architecture registry when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_by_command()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        architectures = _by_command().get(cmd_name)
+        return train_command(cmd_name, architectures) if architectures else None
+
+
+@click.group(cls=_ArchitectureCommands)
 def train() -> None:
     """Train models on datasets; a stopped run resumes when the same command is run again."""
 
 
-@train.command("gan")
-@click.option(
-    "--arch",
-    type=click.Choice(["unet", "musegan"]),
-    default=None,
-    help="The generator: unet (the AWS DeepComposer U-Net) or musegan (shared and per-track latents, bar by "
-    "bar). Default: the preset's, else unet.",
-)
-@click.option("--dataset", default=None, help="The dataset to learn from (see `opencomposer data list`).")
-@click.option(
-    "--preset",
-    default=None,
-    help="Sizes and data settings by name (see `opencomposer train presets`); its recommended hyperparameters "
-    "replace the defaults shown below. Without one, a small model for --dataset is made.",
-)
-@run_options("generate accompany")
-@click.option(
-    "--evaluate/--no-evaluate",
-    default=False,
-    show_default=True,
-    help="After training, accompany the held-out pieces' melodies and record how the result measures in the "
-    "model's card (takes a while on large datasets).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Processes preparing the dataset's windows the first time (default: one per CPU core).",
-)
-@param_options(GAN_PARAMS)
-def gan(
-    arch: str | None,
-    dataset: str | None,
-    preset: str | None,
-    out: Path,
-    name: str | None,
-    device: str,
-    install: bool,
-    evaluate: bool,
-    workers: int | None,
-    **hyperparameters: Any,
-) -> None:
-    """Train an accompaniment GAN (WGAN-GP): a melody in, accompaniment tracks out.
+@functools.cache
+def _by_command() -> dict[str, tuple[Architecture, ...]]:
+    from opencomposer.training.architectures import list_architectures
 
-    Give --preset, or --dataset (with --arch) for a small model of that dataset. Progress, losses and
-    the time left are shown as it trains; every --eval-every steps a sample MIDI file and piano-roll
-    picture are written to OUT/eval.
-    """
-    from opencomposer.training.evaluation import HEADLINE_METRICS
-    from opencomposer.training.events import ProgressSink
-    from opencomposer.training.gan import default_preset, get_preset, train_gan
+    commands: dict[str, list[Architecture]] = {}
+    for architecture in list_architectures():
+        commands.setdefault(architecture.command_name, []).append(architecture)
+    return {name: tuple(architectures) for name, architectures in commands.items()}
 
-    if preset is not None:
-        chosen = get_preset(preset)
-        if arch is not None and arch != chosen.architecture:
-            raise TrainingError(
-                f"The preset {preset!r} trains a {chosen.architecture} generator, not {arch}; drop --arch or "
-                "choose another preset."
-            )
-    elif dataset is not None:
-        chosen = default_preset(arch or DEFAULT_ARCHITECTURE, dataset)
+
+def train_command(name: str, architectures: Sequence[Architecture]) -> click.Command:
+    """The `opencomposer train NAME` command of the architectures that share it (they share its parameters)."""
+    first = architectures[0]
+    if any(architecture.params != first.params for architecture in architectures):
+        raise ValueError(f"The architectures of `train {name}` must declare the same parameters.")
+    verb = _generate_verb(first.technique)
+    presets = [preset.name for architecture in architectures for preset in architecture.presets]
+
+    def run(
+        dataset: str | None,
+        preset: str | None,
+        out: Path,
+        name: str | None,
+        device: str,
+        install: bool,
+        evaluate: bool,
+        arch: str | None = None,
+        workers: int | None = None,
+        **hyperparameters: Any,
+    ) -> None:
+        from opencomposer.training.architectures import EvaluationRequest, train
+        from opencomposer.training.evaluation import record_evaluation
+        from opencomposer.training.events import ProgressSink
+
+        if preset is None and dataset is None:
+            raise click.UsageError("Give --preset, or --dataset to train on.")
+        architecture = _chosen_architecture(architectures, arch, preset)
+        model_name = name or out.resolve().name
+        console = Console(stderr=True)
+        made_of = f"preset {preset}" if preset is not None else f"a small model of {dataset}"
+        console.print(f"Training {model_name!r} ({architecture.name}, {made_of}) into {out}.")
+        trained = train(
+            architecture,
+            out,
+            dataset=dataset,
+            preset=preset,
+            name=model_name,
+            hyperparameters=given_values(architecture.params, hyperparameters),
+            sinks=[ProgressSink(console, headline=architecture.headline)],
+            device=device,
+            command=command_line(click.get_current_context()),
+            install=install,
+            workers=workers,
+        )
+        entries = [trained.model] + ([trained.installed] if trained.installed is not None else [])
+        if evaluate:
+            console.print("Evaluating on the held-out (test) pieces ...")
+            report = architecture.evaluate(entries[0], EvaluationRequest(likelihood_as_coconet=False))
+            print_report(console, architecture.technique, report)
+            entries = [record_evaluation(entry, report) for entry in entries]
+        if architecture.summary is not None:
+            console.print(architecture.summary(trained.model))
+        files = sorted(path.name for path in trained.model.card_path.parent.glob(f"{model_name}.*"))
+        console.print(f"Model written to {trained.model.card_path.parent}: {', '.join(files)}.")
+        if trained.installed is not None:
+            example = f"opencomposer generate {verb} --model {model_name} --melody twinkle"
+            console.print(f"Installed as {model_name!r}: try `{example} --out {model_name}.mid`.")
+
+    command: Any = param_options(first.params)(run)
+    if first.prepares_windows:
+        command = click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Processes preparing the dataset's windows the first time (default: one per CPU core).",
+        )(command)
+    command = click.option(
+        "--evaluate/--no-evaluate",
+        default=False,
+        show_default=True,
+        help="After training, measure the model on its dataset's held-out (test) pieces and record the report in "
+        "its card (`opencomposer models evaluate NAME` measures it later, and more).",
+    )(command)
+    command = run_options(f"generate {verb}")(command)
+    command = click.option(
+        "--preset",
+        default=None,
+        help=f"Sizes and data settings by name ({', '.join(presets)}; see `opencomposer train presets`); its "
+        "recommended hyperparameters replace the defaults shown below. Without one, a small model for --dataset "
+        "is made.",
+    )(command)
+    command = click.option("--dataset", default=None, help=first.dataset_help)(command)
+    if len(architectures) > 1:
+        names = [architecture.name for architecture in architectures]
+        command = click.option(
+            "--arch",
+            type=click.Choice(names),
+            default=None,
+            help=" ".join(f"{architecture.name}: {architecture.title}." for architecture in architectures)
+            + f" Default: the preset's, else {names[0]}.",
+        )(command)
+    description = first.command_help or first.description
+    usage = f"Give --preset, or --dataset for a model of that dataset. {RESUMES}"
+    return click.command(name, help=f"{description}\n\n{usage}")(command)
+
+
+def _chosen_architecture(architectures: Sequence[Architecture], arch: str | None, preset: str | None) -> Architecture:
+    """The architecture asked for with --arch, else the one whose preset is asked for, else the first."""
+    of_preset = [architecture for architecture in architectures if preset in {p.name for p in architecture.presets}]
+    if arch is None:
+        return of_preset[0] if of_preset else architectures[0]
+    chosen = next(architecture for architecture in architectures if architecture.name == arch)
+    if of_preset and chosen not in of_preset:
+        raise TrainingError(
+            f"The preset {preset!r} trains a {of_preset[0].name} model, not {arch}; drop --arch or choose another "
+            "preset."
+        )
+    return chosen
+
+
+def _generate_verb(technique: str) -> str:
+    """The `generate` command of a technique's models (its first verb)."""
+    from opencomposer.techniques import technique_class
+
+    return technique_class(technique).verbs[0].name
+
+
+def print_report(console: Console, technique: str, report: dict[str, Any]) -> None:
+    """A held-out evaluation's table (`opencomposer.cli.reports`), or the report as JSON when it has none."""
+    from opencomposer.cli.reports import report_table
+    from opencomposer.training.events import json_ready
+
+    table = report_table(technique, report)
+    if table is not None:
+        console.print(table)
     else:
-        raise click.UsageError("Give --preset, or --dataset (and --arch) to train on.")
-    model_name = name or out.resolve().name
-    console = Console(stderr=True)
-    console.print(f"Training {model_name!r} ({chosen.architecture}, preset {chosen.name}) into {out}.")
-    trained = train_gan(
-        chosen,
-        out,
-        name=model_name,
-        hyperparameters=given_values(GAN_PARAMS, hyperparameters),
-        dataset=dataset,
-        sinks=[ProgressSink(console, headline=HEADLINE_METRICS)],
-        device=device,
-        command=command_line(click.get_current_context()),
-        install=install,
-        workers=workers,
-    )
-    entries = [trained.model] + ([trained.installed] if trained.installed is not None else [])
-    if evaluate:
-        entries = _evaluate_and_record(entries, console)
-    console.print(f"Model written to {trained.model.card_path.with_suffix('')}.{{json,safetensors}}.")
-    if trained.installed is not None:
-        console.print(f"Installed as {model_name!r}: try `opencomposer generate accompany --model {model_name} ...`.")
-
-
-def _evaluate_and_record(entries: list[Any], console: Console) -> list[Any]:
-    """Measure the model on its dataset's test split and write the report into every copy of its card."""
-    from opencomposer.training.evaluation import evaluate_accompaniment, record_evaluation
-
-    console.print("Evaluating on the held-out (test) pieces ...")
-    report = evaluate_accompaniment(entries[0])
-    console.print(evaluation_table(report))
-    return [record_evaluation(entry, report) for entry in entries]
-
-
-def evaluation_table(report: dict[str, Any]) -> Table:
-    """The quality-bar metrics of a held-out evaluation: the model, the dataset, random pairs."""
-    table = Table(title=f"{report['pieces']} held-out pieces of {report['dataset']} ({report['split']})")
-    table.add_column("metric", no_wrap=True)
-    table.add_column("model", justify="right")
-    table.add_column("dataset", justify="right")
-    for key, value in report["model"].items():
-        table.add_row(key, _number(value), _number(report["dataset_values"].get(key)))
-    table.add_row("tonal_distance of random pairs", "", _number(report["random_pairs"]["tonal_distance"]))
-    table.add_row("similarity_index", _number(report["similarity_index"]), "")
-    for bar, met in report["quality_bars"].items():
-        table.add_row(bar, "met" if met else "not met", "")
-    return table
-
-
-def _number(value: Any) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else "-"
+        console.print_json(json.dumps(json_ready(report)))
 
 
 @train.command("presets")
 def presets() -> None:
-    """List the GAN presets: architecture, dataset, window and sizes."""
-    from opencomposer.models import build_generator, count_parameters
-    from opencomposer.models.critic import Critic
-    from opencomposer.training.gan import PRESETS
-
-    table = Table(title="GAN presets")
-    for column in ("name", "arch", "dataset", "window", "pitches", "generator", "description"):
+    """List every architecture's presets: the command that trains it, its data and what it recommends."""
+    table = Table(title="Presets (`opencomposer train COMMAND --preset NAME`)")
+    for column in ("name", "command", "arch", "dataset", "steps", "batch", "description"):
         table.add_column(column, overflow="fold")
-    for preset in PRESETS.values():
-        roll = preset.window.roll
-        table.add_row(
-            preset.name,
-            preset.architecture,
-            preset.dataset,
-            f"{preset.window.bars} bars x {roll.steps_per_beat}/beat",
-            f"{roll.low_pitch}-{roll.high_pitch}",
-            f"{count_parameters(build_generator(preset.generator)):,} + critic "
-            f"{count_parameters(Critic(preset.critic)):,}",
-            preset.description,
-        )
+    for architectures in _by_command().values():
+        for architecture in architectures:
+            for preset in architecture.presets:
+                declared = {param.name: param.default for param in architecture.params}
+                training = {**declared, **architecture.default_training, **preset.training}
+                table.add_row(
+                    preset.name,
+                    f"train {architecture.command_name}",
+                    architecture.name,
+                    preset.dataset,
+                    str(training.get("steps", "")),
+                    str(training.get("batch_size", "")),
+                    preset.description,
+                )
     Console().print(table)

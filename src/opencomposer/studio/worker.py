@@ -120,10 +120,11 @@ def _run(job_dir: Path) -> int:
         spec = json.loads((job_dir / "spec.json").read_text(encoding="utf-8"))
         import torch
 
-        from opencomposer.training.architectures import get_architecture
+        from opencomposer.training.architectures import get_architecture, train
 
         torch.set_num_threads(int(spec["threads"]))
-        get_architecture(spec["architecture"]).train(
+        train(
+            get_architecture(spec["architecture"]),
             job_dir / "run",
             dataset=spec["dataset"],
             preset=spec["preset"],

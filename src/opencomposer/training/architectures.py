@@ -1,12 +1,12 @@
 """The trainable architectures, one registry for the CLI and the studio.
 
-Each training module (GAN, AR-CNN, Transformer) describes what it can train as `Architecture`s: the
+Each training module (GAN, AR-CNN, Transformer, band) describes what it can train as `Architecture`s: the
 technique its models serve, the hyperparameters it declares, its named presets, and three functions: one
-that checks a request without training (`plan`), one that trains (`train`) and one that measures a trained
-model on held-out pieces (`evaluate`). The studio lists, checks and runs training jobs only through this
-registry, and `evaluate_model` finds a model's evaluation here by its technique, so a new architecture
-appears in the studio, its API, its web UI and `opencomposer models evaluate` as soon as its module is
-named in `_PROVIDERS`.
+that checks a request without training (`plan`), one that makes the family's recipe for a run (`recipe`,
+which `train` runs down the one road of `opencomposer.training.road`) and one that measures a trained model
+on held-out pieces (`evaluate`). The studio's training jobs, `opencomposer train <command>` (one command per
+`Architecture.command`, made by `opencomposer.cli.train`) and `opencomposer models evaluate` go only through
+this registry, so a new architecture appears in all of them as soon as its module is named in `_PROVIDERS`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from opencomposer.techniques.base import Param, ParamValue
 if TYPE_CHECKING:
     from opencomposer.registry import ModelEntry
     from opencomposer.training.events import Sink
+    from opencomposer.training.road import Recipe, Trained
 
 _PROVIDERS: tuple[str, ...] = (
     "opencomposer.training.gan:architectures",
@@ -59,30 +60,12 @@ class PlanFunction(Protocol):
     ) -> dict[str, ParamValue]: ...
 
 
-class TrainFunction(Protocol):
-    """Train (resuming a run found in `out_dir`), save the model into `out_dir` and return it.
+class RecipeFunction(Protocol):
+    """The family's recipe for one run: of `preset` (by name), else a small one for `dataset`; `dataset` (a
+    name) replaces the preset's. Raises `UnknownNameError`, `ParameterError` (neither given, a preset of
+    another architecture) or `DatasetError`, as `PlanFunction` does."""
 
-    With `install`, the model is also saved among the user's models (`opencomposer.registry.models_dir`)
-    and the installed entry is returned. `sinks` receive every training event; `device` is "auto",
-    "cpu", "cuda" or "cuda:N"; `command` is recorded in the model's card; `workers` is the number of
-    data-loading worker processes (None: the trainer's choice). A SIGTERM or KeyboardInterrupt during
-    training writes a checkpoint and raises KeyboardInterrupt.
-    """
-
-    def __call__(
-        self,
-        out_dir: Path,
-        *,
-        dataset: str,
-        preset: str | None,
-        name: str,
-        hyperparameters: Mapping[str, object],
-        sinks: Sequence[Sink] = (),
-        device: str = "auto",
-        command: str = "",
-        install: bool = True,
-        workers: int | None = None,
-    ) -> ModelEntry: ...
+    def __call__(self, dataset: str | None, preset: str | None) -> Recipe: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +124,22 @@ class Architecture:
         Its named presets.
     default_training
         The hyperparameters a run without a preset recommends over the declared defaults (the user's values win).
-    plan, train, evaluate
-        See `PlanFunction`, `TrainFunction` and `EvaluateFunction`; every architecture serving a technique
+    plan, recipe, evaluate
+        See `PlanFunction`, `RecipeFunction` and `EvaluateFunction`; every architecture serving a technique
         evaluates its models the same way.
+    command
+        The `opencomposer train` command that trains it (default: its name); architectures sharing a command
+        ("gan": unet and musegan) share its parameters and are told apart by the command's ``--arch``.
+    command_help
+        What that command trains, for its help (default: `description`).
+    dataset_help
+        What the command's ``--dataset`` may name.
+    headline
+        The evaluation metrics the command's progress line shows.
+    prepares_windows
+        Whether its data is cut into windows by worker processes the first time (the command's ``--workers``).
+    summary
+        A line on the trained model that the command prints when the run ends (its headline figures), if any.
     """
 
     name: str
@@ -154,8 +150,57 @@ class Architecture:
     presets: tuple[PresetInfo, ...]
     default_training: Mapping[str, ParamValue]
     plan: PlanFunction
-    train: TrainFunction
+    recipe: RecipeFunction
     evaluate: EvaluateFunction
+    command: str = ""
+    command_help: str = ""
+    dataset_help: str = "The dataset to learn from (see `opencomposer data list`)."
+    headline: tuple[str, ...] = ()
+    prepares_windows: bool = False
+    summary: Callable[[ModelEntry], str] | None = None
+
+    @property
+    def command_name(self) -> str:
+        """The `opencomposer train` command that trains it."""
+        return self.command or self.name
+
+
+def train(
+    architecture: Architecture,
+    out_dir: Path,
+    *,
+    dataset: str | None,
+    preset: str | None,
+    name: str,
+    hyperparameters: Mapping[str, object],
+    sinks: Sequence[Sink] = (),
+    device: str = "auto",
+    command: str = "",
+    install: bool = True,
+    workers: int | None = None,
+) -> Trained:
+    """Train `architecture` (resuming a run found in `out_dir`), save the model into `out_dir` and return it.
+
+    The run is the architecture's recipe (`Architecture.recipe` of `dataset` and `preset`) down the road of
+    `opencomposer.training.road.run_training`, whose arguments and errors these are: with `install`, the model
+    is also saved among the user's models; `sinks` receive every training event; `device` is "auto", "cpu",
+    "cuda" or "cuda:N"; `command` is recorded in the model's card; `workers` is the number of data-preparing
+    processes (None: one per core). A SIGTERM or KeyboardInterrupt during training writes a checkpoint and
+    raises KeyboardInterrupt.
+    """
+    from opencomposer.training.road import run_training
+
+    return run_training(
+        architecture.recipe(dataset, preset),
+        out_dir,
+        name=name,
+        hyperparameters=hyperparameters,
+        sinks=sinks,
+        device=device,
+        command=command,
+        install=install,
+        workers=workers,
+    )
 
 
 def list_architectures() -> list[Architecture]:

@@ -5,7 +5,10 @@ with the orderless-NADE objective (`opencomposer.training.objectives.masked`) un
 `Trainer`, and writes the model (``<name>.safetensors`` + ``<name>.json``, technique "edit") into
 `out_dir` and, unless told not to, into the user's models folder. A run's folder holds ``events.jsonl``,
 ``checkpoints/`` (resume by running the same command again) and ``eval/step-NNNNNNNN.{mid,png}``: the
-held-out windows' sopranos harmonized by Gibbs sampling.
+held-out windows' sopranos harmonized by Gibbs sampling. A preset may draw its windows afresh from whole
+pieces at every step (`ArcnnPreset.draw_windows`: any beat, any transposition in range, as Coconet trained)
+and keep the weights that measured best on the valid split (`ArcnnPreset.keep_best`); the shipped
+`bach-arcnn` does both, on a GPU with ``--device cuda`` (see ``scripts/gpu_train.sh``).
 
 `framewise_nll` measures a model's likelihood of a dataset split frame by frame, exactly or as Coconet's
 released evaluation estimates it (`NLL_ESTIMATORS`), and `evaluate_harmonization` harmonizes the sopranos
@@ -15,8 +18,9 @@ accompaniment GAN on the same melodies).
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +36,7 @@ from opencomposer.models.arcnn import (
     NLL_ESTIMATORS,
     Arcnn,
     ArcnnConfig,
+    classes_to_rolls,
     estimate_piece_nll,
     rolls_to_classes,
 )
@@ -53,7 +58,7 @@ from opencomposer.training.road import (
     run_training,
     window_json,
 )
-from opencomposer.training.trainer import TrainResult
+from opencomposer.training.trainer import BatchSource, Evaluator, TrainResult
 
 ARCNN_PARAMS = TRAINING_PARAMS
 """The hyperparameters of an AR-CNN run (the shared ones: the objective has no others)."""
@@ -81,6 +86,14 @@ class ArcnnPreset:
         Recommended hyperparameters, over the declared defaults (the user's values win).
     tempo
         Tempo of the sample MIDI files, in quarter notes per minute.
+    draw_windows
+        Draw every batch's windows afresh from the training pieces (`PieceWindows`): `window.bars` long,
+        starting on any beat, each in one transposition within `window.transpose` that keeps its voices in
+        range; an epoch is every such window once. Otherwise the windows cut every `window.hop_bars` bars are
+        read (prepared and cached once).
+    keep_best
+        At every evaluation also measure the valid split's framewise NLL (exact, one ordering: `split_nll`), and
+        save the weights that measured best: the model is those, not the last step's.
     """
 
     name: str
@@ -90,6 +103,8 @@ class ArcnnPreset:
     model: ArcnnConfig
     training: Mapping[str, ParamValue] = field(default_factory=dict)
     tempo: float = 100.0
+    draw_windows: bool = False
+    keep_best: bool = False
 
 
 COCONET_ROLL = RollSpec(steps_per_beat=4, low_pitch=36, high_pitch=81)
@@ -108,15 +123,17 @@ PRESETS: dict[str, ArcnnPreset] = {
                 "batch_size": 128,
                 "learning_rate": 1e-3,
                 "steps": 11700,
-                "eval_every": 1000,
+                "eval_every": 2340,
                 "checkpoint_every": 500,
             },
+            draw_windows=True,
+            keep_best=True,
         ),
     )
 }
-"""The named presets: that of the shipped `bach-arcnn` model (trained on a GPU by `scripts/arcnn_gpu.py` with the
-same network, objective and hyperparameters, drawing its windows on every beat rather than every 2 bars;
-on a 2-core CPU this preset takes about a day, so pass ``--device cuda`` or fewer ``--steps``)."""
+"""The named presets: that of the shipped `bach-arcnn` model (its network, objective, windows and
+hyperparameters; 11,700 steps take about 8 minutes on one H200 with ``--device cuda``, see
+``scripts/gpu_train.sh``, and about a day on a 2-core CPU, so pass fewer ``--steps`` there)."""
 
 
 def get_preset(name: str) -> ArcnnPreset:
@@ -166,7 +183,8 @@ class ArcnnRecipe(WindowRecipe):
         self.training = preset.training
 
     def prepare(self, values: Mapping[str, ParamValue], workers: int | None) -> TrainingData:
-        """Cut the dataset into windows; checks that they hold the network's voices and pitches."""
+        """Cut the dataset into windows; checks that they hold the network's voices and pitches. A preset that
+        draws its windows or keeps its best weights also reads the training or valid pieces as class grids."""
         preset = self.spec
         data = self.read_windows(workers)
         slots = self.prepared.tracks
@@ -176,7 +194,45 @@ class ArcnnRecipe(WindowRecipe):
                 f"but the windows of {self.prepared.name!r} hold {len(slots)} tracks over "
                 f"{preset.window.roll.n_pitches}; choose another preset."
             )
-        return data
+        if preset.keep_best:
+            self.valid_pieces = self._classes("valid")
+            if not self.valid_pieces:
+                raise TrainingError(
+                    f"The preset {preset.name!r} keeps its best weights on the valid split, which "
+                    f"{self.prepared.name!r} does not have; choose another preset."
+                )
+        if not preset.draw_windows:
+            return data
+        window = preset.window
+        self.draws = PieceWindows(
+            self._classes("train"),
+            steps=window.bars * window.steps_per_bar,
+            hop=window.roll.steps_per_beat,
+            transpose=window.transpose,
+            pitches=preset.model.pitches,
+        )
+        return TrainingData(self.prepared.name, len(self.draws), unit="windows drawn from its pieces")
+
+    def _classes(self, split: str) -> list[torch.Tensor]:
+        """The pieces of one split as (voices, steps) class grids on the preset's roll."""
+        model = self.spec.model
+        return [
+            piece_classes(p.score, self.spec.window.roll, model.voices) for p in held_out_pieces(self.source, split)
+        ]
+
+    def batches(self, batch_size: int, seed: int) -> BatchSource:
+        """Drawn windows (a new order each epoch), or the cut ones shuffled as every window recipe does."""
+        if not self.spec.draw_windows:
+            return super().batches(batch_size, seed)
+        return self.draws.epochs(batch_size, seed)
+
+    def evaluator(self, eval_dir: Path, seed: int) -> Evaluator:
+        """The held-out windows harmonized and measured; with `keep_best`, the valid NLL and the best weights too."""
+        evaluator = super().evaluator(eval_dir, seed)
+        if not self.spec.keep_best:
+            return evaluator
+        self.best = KeepBest(evaluator, self.valid_pieces, eval_dir.parent / "best")
+        return self.best
 
     def build(self, values: Mapping[str, ParamValue], steps_for: Callable[[int], int]) -> Objective:
         """The network and its masked-cells objective (whose learning rate decays over the run's steps)."""
@@ -185,12 +241,15 @@ class ArcnnRecipe(WindowRecipe):
         return MaskedCells(self.model, learning_rate=float(values["learning_rate"]), total_steps=total_steps)
 
     def run_info(self) -> dict[str, Any]:
-        """The network's sizes, the dataset and its windows."""
-        return {
+        """The network's sizes, the dataset and its windows (and how they are drawn, and the weights kept)."""
+        info: dict[str, Any] = {
             "model": asdict(self.spec.model),
             "dataset": self.prepared.name,
             "window": window_json(self.spec.window),
         }
+        if self.spec.draw_windows or self.spec.keep_best:
+            info.update(draw_windows=self.spec.draw_windows, keep_best=self.spec.keep_best)
+        return info
 
     def card(self, name: str, result: TrainResult) -> CardParts:
         """The voices (as string-quartet instruments), the last loss and the last evaluation's headline metrics."""
@@ -211,6 +270,8 @@ class ArcnnRecipe(WindowRecipe):
                 "windows": {split: len(array) for split, array in prepared.windows.items()},
                 "window": window_json(preset.window),
                 "parameters": count_parameters(self.model),
+                **({"windows_drawn_from_pieces": len(self.draws)} if preset.draw_windows else {}),
+                **({"kept": self.best.kept} if preset.keep_best else {}),
             },
             metrics={
                 "final_eval": {
@@ -223,8 +284,113 @@ class ArcnnRecipe(WindowRecipe):
         )
 
     def weights(self) -> dict[str, torch.Tensor]:
-        """The network's."""
+        """The network's: with `keep_best`, those that measured best on the valid split."""
+        if self.spec.keep_best:
+            return self.best.weights()
         return dict(self.model.state_dict())
+
+
+class PieceWindows:
+    """Windows drawn from whole pieces: every beat-aligned start of every piece whose top voice sounds in it, in
+    every transposition within `transpose` that keeps the window's voices within the `pitches` classes.
+
+    Only the (piece, start, shift) of each window is stored; a batch is cut, transposed and made into rolls when
+    it is drawn, so a dataset of 229 chorales in 12 keys takes a few megabytes, not gigabytes.
+    """
+
+    def __init__(
+        self, pieces: Sequence[torch.Tensor], *, steps: int, hop: int, transpose: tuple[int, int], pitches: int
+    ) -> None:
+        self.pieces, self.steps, self.pitches = list(pieces), steps, pitches
+        draws: list[tuple[int, int, int]] = []
+        for index, piece in enumerate(self.pieces):
+            for start in range(0, piece.shape[1] - steps + 1, hop):
+                window = piece[:, start : start + steps]
+                sounding = window != pitches
+                if not bool(sounding[0].any()):
+                    continue
+                low, high = int(window[sounding].min()), int(window[sounding].max())
+                draws.extend(
+                    (index, start, shift)
+                    for shift in range(transpose[0], transpose[1] + 1)
+                    if low + shift >= 0 and high + shift < pitches
+                )
+        self.draws = torch.tensor(draws, dtype=torch.int64).reshape(-1, 3)
+
+    def __len__(self) -> int:
+        return len(self.draws)
+
+    def batch(self, picks: torch.Tensor) -> torch.Tensor:
+        """The windows `picks` (indices of draws) as (B, voices, steps, pitches) 0/1 rolls."""
+        chosen = self.draws[picks]
+        windows = torch.stack([self.pieces[i][:, start : start + self.steps] for i, start in chosen[:, :2].tolist()])
+        shifts = chosen[:, 2][:, None, None]
+        return classes_to_rolls(torch.where(windows != self.pitches, windows + shifts, windows), self.pitches)
+
+    def epochs(self, batch_size: int, seed: int) -> BatchSource:
+        """Every window once per epoch in full batches, in an order of the seed and the epoch."""
+
+        def epoch(number: int) -> Iterator[torch.Tensor]:
+            order = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed * 100_003 + number))
+            for start in range(0, len(order) - batch_size + 1, batch_size):
+                yield self.batch(order[start : start + batch_size])
+
+        return epoch
+
+
+class KeepBest:
+    """An evaluator that adds the valid split's framewise NLL (``valid_nll``) to another's metrics and keeps the
+    weights that measured best in `folder` (``weights.safetensors`` and ``kept.json``), so that a resumed run
+    still knows them."""
+
+    def __init__(self, inner: Evaluator, valid: Sequence[torch.Tensor], folder: Path) -> None:
+        self.inner, self.valid, self.folder = inner, list(valid), folder
+        record = folder / "kept.json"
+        self.kept: dict[str, Any] = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
+
+    def __call__(self, objective: Objective, step: int) -> Mapping[str, Any]:
+        from safetensors.torch import save_file
+
+        results = dict(self.inner(objective, step))
+        model = objective.modules()["arcnn"]
+        assert isinstance(model, Arcnn)
+        nll = split_nll(model, self.valid)
+        results["metrics"] = {**results.get("metrics", {}), "valid_nll": nll}
+        if not self.kept or nll < float(self.kept["valid_nll"]):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            state = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
+            save_file(state, str(self.folder / "weights.safetensors"))
+            self.kept = {"step": step, "valid_nll": nll}
+            (self.folder / "kept.json").write_text(json.dumps(self.kept), encoding="utf-8")
+        results["kept"] = dict(self.kept)
+        return results
+
+    def weights(self) -> dict[str, torch.Tensor]:
+        """The weights that measured best (an evaluation always runs at a run's last step, so there are some)."""
+        from safetensors.torch import load_file
+
+        return load_file(str(self.folder / "weights.safetensors"))
+
+
+def split_nll(
+    model: Arcnn,
+    pieces: Sequence[torch.Tensor],
+    *,
+    seed: int = 0,
+    estimator: str = "exact",
+    orderings: int | None = None,
+) -> float:
+    """The framewise NLL of `pieces` (class grids) in nats per frame: the sum of each piece's (`estimate_piece_nll`,
+    `orderings` or the estimator's default, one generator of `seed` for all) over the number of frames."""
+    generator = torch.Generator().manual_seed(seed)
+    was_training = model.training
+    model.eval()
+    orderings = orderings or DEFAULT_ORDERINGS[estimator]
+    total = sum(
+        estimate_piece_nll(model, piece, generator, estimator=estimator, orderings=orderings) for piece in pieces
+    )
+    model.train(was_training)
+    return total / sum(piece.shape[1] for piece in pieces)
 
 
 def train_arcnn(
@@ -317,14 +483,11 @@ def framewise_nll(
     pieces = held_out_pieces(source, split, limit)
     if not pieces:
         raise TrainingError(f"The {split} split of {source.info.name!r} holds no piece to measure.")
-    generator = torch.Generator().manual_seed(seed)
     began = time.perf_counter()
-    total, frames, silent = 0.0, 0, 0
-    for piece in pieces:
-        classes = piece_classes(piece.score, technique.roll, model.config.voices)
-        total += estimate_piece_nll(model, classes, generator, estimator=estimator, orderings=orderings)
-        frames += classes.shape[1]
-        silent += int((classes == model.config.rest_class).sum())
+    grids = [piece_classes(piece.score, technique.roll, model.config.voices) for piece in pieces]
+    nll = split_nll(model, grids, seed=seed, estimator=estimator, orderings=orderings)
+    frames = sum(grid.shape[1] for grid in grids)
+    silent = sum(int((grid == model.config.rest_class).sum()) for grid in grids)
     return {
         "dataset": source.info.name,
         "split": split,
@@ -332,7 +495,7 @@ def framewise_nll(
         "frames": frames,
         "orderings": orderings,
         "seed": seed,
-        "nll_per_frame": total / frames,
+        "nll_per_frame": nll,
         "resolution": f"{technique.roll.steps_per_beat} frames per quarter note",
         "estimator": estimator,
         "estimator_computes": NLL_ESTIMATORS[estimator],
@@ -461,32 +624,8 @@ def chosen_preset(dataset: str | None, preset: str | None) -> ArcnnPreset:
 def architectures() -> list[Architecture]:
     """The AR-CNN as a trainable architecture (see `opencomposer.training.architectures`)."""
 
-    def train(
-        out_dir: Path,
-        *,
-        dataset: str,
-        preset: str | None,
-        name: str,
-        hyperparameters: Mapping[str, object],
-        sinks: Sequence[Sink] = (),
-        device: str = "auto",
-        command: str = "",
-        install: bool = True,
-        workers: int | None = None,
-    ) -> ModelEntry:
-        trained = train_arcnn(
-            chosen_preset(dataset, preset),
-            out_dir,
-            name=name,
-            hyperparameters=hyperparameters,
-            dataset=dataset,
-            sinks=sinks,
-            device=device,
-            command=command,
-            install=install,
-            workers=workers,
-        )
-        return trained.installed or trained.model
+    def recipe(dataset: str | None, preset: str | None) -> ArcnnRecipe:
+        return ArcnnRecipe(chosen_preset(dataset, preset), dataset)
 
     return [
         Architecture(
@@ -503,8 +642,13 @@ def architectures() -> list[Architecture]:
             ),
             default_training=_SMALL_TRAINING,
             plan=plan_arcnn,
-            train=train,
+            recipe=recipe,
             evaluate=_evaluate,
+            command_help="Train an AR-CNN (Coconet): it learns to fill in hidden notes, then edits, harmonizes and "
+            "inpaints. Every --eval-every steps the held-out windows' top voices are harmonized and written to "
+            "OUT/eval as MIDI and a piano-roll picture.",
+            headline=HEADLINE_METRICS,
+            prepares_windows=True,
         )
     ]
 

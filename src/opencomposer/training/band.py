@@ -748,33 +748,9 @@ def chosen_preset(source: Dataset | None, preset: str | None) -> BandPreset:
 def architectures() -> list[Architecture]:
     """The genre band as a trainable architecture (see `opencomposer.training.architectures`)."""
 
-    def train(
-        out_dir: Path,
-        *,
-        dataset: str,
-        preset: str | None,
-        name: str,
-        hyperparameters: Mapping[str, object],
-        sinks: Sequence[Sink] = (),
-        device: str = "auto",
-        command: str = "",
-        install: bool = True,
-        workers: int | None = None,
-    ) -> ModelEntry:
-        source = get_dataset(dataset)
-        trained = train_band(
-            chosen_preset(source, preset),
-            out_dir,
-            name=name,
-            hyperparameters=hyperparameters,
-            dataset=source,
-            sinks=sinks,
-            device=device,
-            command=command,
-            install=install,
-            workers=workers,
-        )
-        return trained.installed or trained.model
+    def recipe(dataset: str | None, preset: str | None) -> BandRecipe:
+        source = get_dataset(dataset) if dataset is not None else None
+        return BandRecipe(chosen_preset(source, preset), source)
 
     return [
         Architecture(
@@ -793,8 +769,14 @@ def architectures() -> list[Architecture]:
             ),
             default_training=dict(_TRAINING),
             plan=plan_band,
-            train=train,
+            recipe=recipe,
             evaluate=_evaluate,
+            command_help="Train a genre band: a chord network on the genre's melodies and chords, its players' bars "
+            "and its drums. Give --preset (jazz-band, rock-band, pop-band, symphony-band), or --dataset for a band of "
+            "your own data.",
+            dataset_help="Learn a band from this dataset instead (your folder: `opencomposer data add`); its "
+            "accompaniment tracks become the band's parts.",
+            headline=("chord_accuracy",),
         )
     ]
 

@@ -409,8 +409,10 @@ def plan_gan(
     return validate_params(GAN_PARAMS, {**chosen.training, **hyperparameters})
 
 
-def _chosen_preset(architecture: str, dataset: str, preset: str | None) -> GanPreset:
+def _chosen_preset(architecture: str, dataset: str | None, preset: str | None) -> GanPreset:
     if preset is None:
+        if dataset is None:
+            raise ParameterError("Give a preset, or a dataset to train a small GAN on.")
         return default_preset(architecture, dataset)
     chosen = get_preset(preset)
     if chosen.architecture != architecture:
@@ -428,32 +430,8 @@ def architectures() -> list[Architecture]:
         def plan(dataset: str, preset: str | None, hyperparameters: Mapping[str, object]) -> dict[str, ParamValue]:
             return plan_gan(architecture, dataset, preset, hyperparameters)
 
-        def train(
-            out_dir: Path,
-            *,
-            dataset: str,
-            preset: str | None,
-            name: str,
-            hyperparameters: Mapping[str, object],
-            sinks: Sequence[Sink] = (),
-            device: str = "auto",
-            command: str = "",
-            install: bool = True,
-            workers: int | None = None,
-        ) -> ModelEntry:
-            trained = train_gan(
-                _chosen_preset(architecture, dataset, preset),
-                out_dir,
-                name=name,
-                hyperparameters=hyperparameters,
-                dataset=dataset,
-                sinks=sinks,
-                device=device,
-                command=command,
-                install=install,
-                workers=workers,
-            )
-            return trained.installed or trained.model
+        def recipe(dataset: str | None, preset: str | None) -> GanRecipe:
+            return GanRecipe(_chosen_preset(architecture, dataset, preset), dataset)
 
         title, description = _ARCHITECTURE_TEXT[architecture]
         return Architecture(
@@ -469,8 +447,14 @@ def architectures() -> list[Architecture]:
             ),
             default_training=_SMALL_TRAINING,
             plan=plan,
-            train=train,
+            recipe=recipe,
             evaluate=_evaluate,
+            command="gan",
+            command_help="Train an accompaniment GAN (WGAN-GP): a melody in, accompaniment tracks out. --arch picks "
+            "the generator: unet (the AWS DeepComposer U-Net) or musegan (shared and per-track latents, bar by bar). "
+            "Every --eval-every steps a sample MIDI file and piano-roll picture are written to OUT/eval.",
+            headline=HEADLINE_METRICS,
+            prepares_windows=True,
         )
 
     return [describe(architecture) for architecture in GENERATOR_ARCHITECTURES]

@@ -1,5 +1,4 @@
-"""The machine a run trains on, in words for model cards; needs only torch, so scripts that train away from the
-project's music libraries (`scripts/arcnn_gpu.py`) describe their machine the same way."""
+"""The machine a run trains on, in words for model cards (needs only torch)."""
 
 from __future__ import annotations
 

@@ -683,32 +683,12 @@ def architectures() -> list[Architecture]:
     def plan(dataset: str, preset: str | None, hyperparameters: Mapping[str, object]) -> dict[str, ParamValue]:
         return plan_transformer(dataset_names(dataset), preset, hyperparameters)
 
-    def train(
-        out_dir: Path,
-        *,
-        dataset: str,
-        preset: str | None,
-        name: str,
-        hyperparameters: Mapping[str, object],
-        sinks: Sequence[Sink] = (),
-        device: str = "auto",
-        command: str = "",
-        install: bool = True,
-        workers: int | None = None,
-    ) -> ModelEntry:
-        names = dataset_names(dataset)
-        trained = train_transformer(
-            get_preset(preset) if preset is not None else default_preset(names),
-            out_dir,
-            name=name,
-            hyperparameters=hyperparameters,
-            datasets=names,
-            sinks=sinks,
-            device=device,
-            command=command,
-            install=install,
-        )
-        return trained.installed or trained.model
+    def recipe(dataset: str | None, preset: str | None) -> TransformerRecipe:
+        names = dataset_names(dataset) if dataset is not None else None
+        if preset is None and names is None:
+            raise ParameterError("Give a preset, or a dataset to train a small Transformer on.")
+        chosen = get_preset(preset) if preset is not None else default_preset(names or ())
+        return TransformerRecipe(chosen, names, CONTINUATION_PIECES)
 
     return [
         Architecture(
@@ -725,10 +705,25 @@ def architectures() -> list[Architecture]:
             ),
             default_training=_DEFAULT_TRAINING,
             plan=plan,
-            train=train,
+            recipe=recipe,
             evaluate=_evaluate,
+            command_help="Train a continuation Transformer on note-event tokens: a score in, the score continued. "
+            "Every --eval-every steps the validation loss per token is measured (beside a bigram baseline's) and a "
+            "held-out opening continued into OUT/eval.",
+            dataset_help="The dataset to learn from (see `opencomposer data list`); join several with '+', for "
+            "example bach-chorales+string-quartets.",
+            headline=("valid_loss", "bigram_loss"),
+            summary=_summary,
         )
     ]
+
+
+def _summary(entry: ModelEntry) -> str:
+    metrics = entry.card.metrics
+    return (
+        f"Validation loss {metrics['valid_loss_per_token']:.3f} nats per token (bigram baseline "
+        f"{metrics['bigram_loss_per_token']:.3f}); continuations: {metrics['held_out']}."
+    )
 
 
 def _evaluate(entry: ModelEntry, request: EvaluationRequest) -> dict[str, Any]:

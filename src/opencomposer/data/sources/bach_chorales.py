@@ -19,9 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from music21 import corpus
-from music21.corpus import chorales
-
 from opencomposer.data.cache import cached_reader
 from opencomposer.data.registry import Dataset, DatasetInfo, Piece, read_in_workers, register, skip_item
 from opencomposer.data.sources.jsb import SATB_TRACKS
@@ -79,6 +76,8 @@ class BachChorales(Dataset):
 def chorale_paths() -> list[Path]:
     """The MusicXML file of each distinct chorale in Riemenschneider order, without repeats."""
     paths: list[Path] = []
+    from music21.corpus import chorales  # slow to import, and only this source needs it
+
     for name in chorales.Iterator(returnType="filename"):
         path = _readable_file(str(name))
         if path not in paths:
@@ -91,6 +90,8 @@ def chorale_paths() -> list[Path]:
 def _readable_file(name: str) -> Path:
     # getWork matches names by prefix: "bach/bwv244.3" also finds bwv244.32, and "bach/bwv18.5-l" is
     # only known as bwv18.5-lz. Prefer the exact stem, else take the first match, as music21 itself does.
+    from music21 import corpus
+
     found = corpus.getWork(name)
     candidates = [Path(found)] if not isinstance(found, list) else [Path(path) for path in found]
     readable = [path for path in candidates if path.suffix in _READABLE_SUFFIXES]
