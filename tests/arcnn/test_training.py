@@ -22,6 +22,7 @@ from opencomposer.training.arcnn import (
     COCONET_NLL_16TH,
     PRESETS,
     ArcnnPreset,
+    ArcnnRecipe,
     PieceWindows,
     evaluate_edit_model,
     evaluate_harmonization,
@@ -29,8 +30,8 @@ from opencomposer.training.arcnn import (
     piece_classes,
     plan_arcnn,
     split_nll,
-    train_arcnn,
 )
+from opencomposer.training.road import run_training
 
 from .conftest import ROLL, VOICE_NAMES, chorale, make_entry, melody
 
@@ -95,7 +96,9 @@ def test_the_shipped_preset_fits_coconets_grid() -> None:
 
 
 def test_a_tiny_run_leaves_an_installed_model_that_harmonizes(tmp_path: Path) -> None:
-    trained = train_arcnn(TINY_PRESET, tmp_path / "run", name="my-arcnn", hyperparameters=QUICK, workers=1, command="c")
+    trained = run_training(
+        ArcnnRecipe(TINY_PRESET, None), tmp_path / "run", name="my-arcnn", hyperparameters=QUICK, workers=1, command="c"
+    )
     assert (tmp_path / "run" / "my-arcnn.safetensors").is_file()
     assert trained.installed is not None and trained.installed.card_path.parent == models_dir()
     assert (tmp_path / "run" / "eval" / "step-00000002.png").is_file()
@@ -105,7 +108,9 @@ def test_a_tiny_run_leaves_an_installed_model_that_harmonizes(tmp_path: Path) ->
     assert card.metrics["final_eval"]["loss"] > 0
     result = Edit.from_model("my-arcnn").generate(melody(), {"mode": "harmonize", "iterations": 4}, 0).score
     assert [track.name for track in result.tracks] == ["Flute", "Alto", "Tenor", "Bass"]
-    resumed = train_arcnn(TINY_PRESET, tmp_path / "run", name="my-arcnn", hyperparameters=QUICK, install=False)
+    resumed = run_training(
+        ArcnnRecipe(TINY_PRESET, None), tmp_path / "run", name="my-arcnn", hyperparameters=QUICK, install=False
+    )
     assert resumed.result.resumed_from == 3
 
 
@@ -270,7 +275,9 @@ def test_windows_are_drawn_on_every_beat_in_every_transposition_that_stays_in_ra
 def test_a_run_that_draws_its_windows_ships_the_weights_best_on_the_valid_split(tmp_path: Path) -> None:
     preset = replace(TINY_PRESET, draw_windows=True, keep_best=True)
     hyperparameters = {**QUICK, "steps": 4, "eval_every": 1}
-    trained = train_arcnn(preset, tmp_path / "run", name="kept", hyperparameters=hyperparameters, workers=1)
+    trained = run_training(
+        ArcnnRecipe(preset, None), tmp_path / "run", name="kept", hyperparameters=hyperparameters, workers=1
+    )
     events = [json.loads(line) for line in (tmp_path / "run" / "events.jsonl").read_text().splitlines()]
     measured = {event["step"]: event["data"]["metrics"]["valid_nll"] for event in events if event["kind"] == "eval"}
     assert sorted(measured) == [1, 2, 3, 4]

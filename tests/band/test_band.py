@@ -26,7 +26,8 @@ from opencomposer.music.chords import Chord, estimate_chord, parse_harte, parse_
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.registry import get_model
 from opencomposer.techniques.band import Band
-from opencomposer.training.band import BandPreset, PartSpec, beat_chords, fill_bank, read_beat_pieces, train_band
+from opencomposer.training.band import BandPreset, BandRecipe, PartSpec, beat_chords, fill_bank, read_beat_pieces
+from opencomposer.training.road import run_training
 
 RESOLUTION = 480
 BAR = 4 * RESOLUTION
@@ -150,7 +151,7 @@ def _single(score: Score) -> Dataset:
 
 
 def test_a_run_leaves_an_installed_band_that_keeps_the_melody_and_plays_the_changes(tmp_path: Path) -> None:
-    trained = train_band(TINY_PRESET, tmp_path / "run", name="my-band", command="cmd")
+    trained = run_training(BandRecipe(TINY_PRESET, None), tmp_path / "run", name="my-band", command="cmd")
     assert trained.installed is not None
     assert {path.name for path in (tmp_path / "run" / "eval").iterdir()} == {"step-00000015.mid", "step-00000030.mid"}
     card = get_model("my-band").card
@@ -184,7 +185,7 @@ def test_a_dataset_without_chords_or_melody_cannot_teach_a_band(tmp_path: Path) 
     with pytest.raises(DatasetError, match="no melody track"):
         _ = Drums().info.melody_index
     with pytest.raises(TrainingError):
-        train_band(TINY_PRESET, tmp_path / "run", name="nothing", dataset=Drums())
+        run_training(BandRecipe(TINY_PRESET, Drums()), tmp_path / "run", name="nothing")
 
 
 def test_the_yardstick_band_spells_the_melodys_chords_with_a_root_bass() -> None:
@@ -206,7 +207,7 @@ needs_groove = pytest.mark.skipif(find_data_folder("groove") is None, reason="th
 @needs_groove
 def test_a_band_with_drums_plays_the_styles_bars_on_general_midi_notes(tmp_path: Path) -> None:
     preset = replace(TINY_PRESET, training={**TINY_PRESET.training, "drum_style": "jazz"})
-    train_band(preset, tmp_path / "run", name="drummed", install=True)
+    run_training(BandRecipe(preset, None), tmp_path / "run", name="drummed", install=True)
     made = Band.from_model("drummed").generate(Score(resolution=RESOLUTION, tracks=(piece(5).tracks[0],)), {}, 0).score
     drums = made.tracks[-1]
     assert drums.is_drum and drums.notes and {note.pitch for note in drums.notes} <= set(DRUM_NOTES)

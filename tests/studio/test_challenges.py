@@ -16,6 +16,7 @@ from opencomposer.music.pianoroll import RollSpec
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.registry import ModelCard, save_model
 from opencomposer.studio import challenges
+from opencomposer.training.road import run_training
 
 from .conftest import RESOLUTION, TestClient, save_tiny_model
 
@@ -147,10 +148,12 @@ def test_a_band_you_trained_on_pop909_is_measured_against_the_shipped_pop_band(
     studio: TestClient, tmp_path: Path
 ) -> None:
     """Challenge 3 with a real model of the user's: a pop band trained (briefly) by the command line's road."""
-    from opencomposer.training.band import get_band_preset, train_band
+    from opencomposer.training.band import BandRecipe, get_band_preset
 
     quick = {"steps": 10, "batch_size": 8, "eval_every": 0, "checkpoint_every": 0}
-    train_band(get_band_preset("pop-band"), tmp_path / "run", name="my-pop-band", hyperparameters=quick)
+    run_training(
+        BandRecipe(get_band_preset("pop-band"), None), tmp_path / "run", name="my-pop-band", hyperparameters=quick
+    )
     listed = {challenge["id"]: challenge for challenge in studio.get("/api/challenges").json()}
     assert "my-pop-band" in listed["beat-a-shipped-model"]["models"]
     result = attempt(studio, "beat-a-shipped-model", model="my-pop-band", seed=0)

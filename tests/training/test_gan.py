@@ -21,7 +21,8 @@ from opencomposer.music.score import Note, Score, Track
 from opencomposer.registry import get_model, models_dir
 from opencomposer.techniques.accompany import Accompany
 from opencomposer.training.evaluation import evaluate_accompaniment, record_evaluation
-from opencomposer.training.gan import PRESETS, GanPreset, default_preset, train_gan
+from opencomposer.training.gan import PRESETS, GanPreset, GanRecipe, default_preset
+from opencomposer.training.road import run_training
 
 RESOLUTION = 480
 BAR = 4 * RESOLUTION
@@ -83,7 +84,9 @@ def _folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("preset", [TINY_UNET, TINY_MUSEGAN], ids=["unet", "musegan"])
 def test_a_run_leaves_an_installed_model_that_accompanies(tmp_path: Path, preset: GanPreset) -> None:
-    trained = train_gan(preset, tmp_path / "run", name="my-model", hyperparameters=QUICK, workers=1, command="cmd")
+    trained = run_training(
+        GanRecipe(preset, None), tmp_path / "run", name="my-model", hyperparameters=QUICK, workers=1, command="cmd"
+    )
     assert (tmp_path / "run" / "my-model.safetensors").is_file()
     assert trained.installed is not None and trained.installed.card_path.parent == models_dir()
     assert {path.name for path in (tmp_path / "run" / "eval").iterdir()} == {
@@ -107,13 +110,26 @@ def test_a_run_leaves_an_installed_model_that_accompanies(tmp_path: Path, preset
 
 
 def test_running_the_same_command_again_resumes(tmp_path: Path) -> None:
-    train_gan(TINY_UNET, tmp_path / "run", name="m", hyperparameters=QUICK, workers=1, install=False)
-    more = train_gan(
-        TINY_UNET, tmp_path / "run", name="m", hyperparameters={**QUICK, "steps": 5}, workers=1, install=False
+    run_training(
+        GanRecipe(TINY_UNET, None), tmp_path / "run", name="m", hyperparameters=QUICK, workers=1, install=False
+    )
+    more = run_training(
+        GanRecipe(TINY_UNET, None),
+        tmp_path / "run",
+        name="m",
+        hyperparameters={**QUICK, "steps": 5},
+        workers=1,
+        install=False,
     )
     assert more.result.resumed_from == 3 and more.result.steps == 5
     with pytest.raises(TrainingError, match="other settings"):
-        train_gan(TINY_UNET, tmp_path / "run", name="m", hyperparameters={**QUICK, "learning_rate": 0.01}, workers=1)
+        run_training(
+            GanRecipe(TINY_UNET, None),
+            tmp_path / "run",
+            name="m",
+            hyperparameters={**QUICK, "learning_rate": 0.01},
+            workers=1,
+        )
 
 
 def test_a_preset_that_does_not_fit_the_dataset_is_refused(tmp_path: Path) -> None:
@@ -126,7 +142,7 @@ def test_a_preset_that_does_not_fit_the_dataset_is_refused(tmp_path: Path) -> No
         TINY_UNET.critic,
     )
     with pytest.raises(TrainingError, match="generates 3 tracks but the dataset gives 1"):
-        train_gan(three_tracks, tmp_path / "run", name="m", hyperparameters=QUICK, workers=1)
+        run_training(GanRecipe(three_tracks, None), tmp_path / "run", name="m", hyperparameters=QUICK, workers=1)
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -153,7 +169,7 @@ def test_a_default_preset_is_made_for_any_dataset() -> None:
 
 
 def test_the_held_out_report_compares_with_the_dataset_and_random_pairs(tmp_path: Path) -> None:
-    trained = train_gan(TINY_UNET, tmp_path / "run", name="m", hyperparameters=QUICK, workers=1)
+    trained = run_training(GanRecipe(TINY_UNET, None), tmp_path / "run", name="m", hyperparameters=QUICK, workers=1)
     report = evaluate_accompaniment(trained.model, seed=3)
     assert report["dataset"] == "tiny" and report["split"] == "test" and report["pieces"] == 3
     assert set(report["model"]) == set(report["dataset_values"])
@@ -173,7 +189,9 @@ def test_the_held_out_report_compares_with_the_dataset_and_random_pairs(tmp_path
 
 
 def test_shipped_models_cannot_be_rewritten(tmp_path: Path) -> None:
-    trained = train_gan(TINY_UNET, tmp_path / "run", name="m", hyperparameters=QUICK, workers=1, install=False)
+    trained = run_training(
+        GanRecipe(TINY_UNET, None), tmp_path / "run", name="m", hyperparameters=QUICK, workers=1, install=False
+    )
     shipped = type(trained.model)(trained.model.card, trained.model.weights_path, trained.model.card_path, True)
     with pytest.raises(ModelFileError, match="read-only"):
         record_evaluation(shipped, {})

@@ -7,5 +7,5 @@
 - `evaluation`: fixed held-out windows measured during training;
 - `params`: the training hyperparameters, declared once;
 - `hardware`: the machine a run trains on, in words for model cards;
-- `gan`: presets, `train_gan` and `evaluate_accompaniment`.
+- `gan`: presets, `GanRecipe` and `evaluate_accompaniment`.
 """

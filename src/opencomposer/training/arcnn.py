@@ -1,14 +1,15 @@
 """Training an AR-CNN end to end, and measuring it: presets, the run, the model card, the quality bars.
 
-`train_arcnn(preset, out_dir, name=...)` prepares the preset's dataset into windows, trains an `Arcnn`
-with the orderless-NADE objective (`opencomposer.training.objectives.masked`) under the shared
-`Trainer`, and writes the model (``<name>.safetensors`` + ``<name>.json``, technique "edit") into
-`out_dir` and, unless told not to, into the user's models folder. A run's folder holds ``events.jsonl``,
-``checkpoints/`` (resume by running the same command again) and ``eval/step-NNNNNNNN.{mid,png}``: the
-held-out windows' sopranos harmonized by Gibbs sampling. A preset may draw its windows afresh from whole
-pieces at every step (`ArcnnPreset.draw_windows`: any beat, any transposition in range, as Coconet trained)
-and keep the weights that measured best on the valid split (`ArcnnPreset.keep_best`); the shipped
-`bach-arcnn` does both, on a GPU with ``--device cuda`` (see ``scripts/gpu_train.sh``).
+`run_training(ArcnnRecipe(preset, dataset), out_dir, name=...)` (`opencomposer.training.road`) prepares the
+preset's dataset into windows, trains an `Arcnn` with the orderless-NADE objective
+(`opencomposer.training.objectives.masked`) under the shared `Trainer`, and writes the model
+(``<name>.safetensors`` + ``<name>.json``, technique "edit") into `out_dir` and, unless told not to, into the
+user's models folder. A run's folder holds ``events.jsonl``, ``checkpoints/`` (resume by running the same
+command again) and ``eval/step-NNNNNNNN.{mid,png}``: the held-out windows' sopranos harmonized by Gibbs
+sampling. A preset may draw its windows afresh from whole pieces at every step (`ArcnnPreset.draw_windows`: any
+beat, any transposition in range, as Coconet trained) and keep the weights that measured best on the valid split
+(`ArcnnPreset.keep_best`); the shipped `bach-arcnn` does both, on a GPU with ``--device cuda`` (see
+``scripts/gpu_train.sh``).
 
 `framewise_nll` measures a model's likelihood of a dataset split frame by frame, exactly or as Coconet's
 released evaluation estimates it (`NLL_ESTIMATORS`), and `evaluate_harmonization` harmonizes the sopranos
@@ -46,16 +47,13 @@ from opencomposer.registry import ModelEntry
 from opencomposer.techniques.base import ParamValue, validate_params
 from opencomposer.training.architectures import Architecture, EvaluationRequest, PresetInfo
 from opencomposer.training.evaluation import HEADLINE_METRICS, held_out_pieces
-from opencomposer.training.events import Sink
 from opencomposer.training.objectives import Objective
 from opencomposer.training.objectives.masked import MaskedCells
 from opencomposer.training.params import TRAINING_PARAMS
 from opencomposer.training.road import (
     CardParts,
-    Trained,
     TrainingData,
     WindowRecipe,
-    run_training,
     window_json,
 )
 from opencomposer.training.trainer import BatchSource, Evaluator, TrainResult
@@ -391,37 +389,6 @@ def split_nll(
     )
     model.train(was_training)
     return total / sum(piece.shape[1] for piece in pieces)
-
-
-def train_arcnn(
-    preset: ArcnnPreset,
-    out_dir: str | Path,
-    *,
-    name: str,
-    hyperparameters: Mapping[str, object] | None = None,
-    dataset: Dataset | str | None = None,
-    sinks: Sequence[Sink] = (),
-    device: str = "auto",
-    command: str = "",
-    install: bool = True,
-    workers: int | None = None,
-) -> Trained:
-    """Train an AR-CNN from a preset (see `PRESETS`, `default_preset`) and save the model.
-
-    `hyperparameters` are values for `ARCNN_PARAMS`; `dataset` (or its name) replaces the preset's; the
-    other arguments, and the errors, are those of `opencomposer.training.road.run_training`.
-    """
-    return run_training(
-        ArcnnRecipe(preset, dataset),
-        out_dir,
-        name=name,
-        hyperparameters=hyperparameters,
-        sinks=sinks,
-        device=device,
-        command=command,
-        install=install,
-        workers=workers,
-    )
 
 
 def _track_json(slot: TrackSlot, index: int) -> dict[str, Any]:

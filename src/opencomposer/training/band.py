@@ -1,11 +1,11 @@
 """Training a genre band (`opencomposer.models.band`): presets, the data it learns from, the run, the card.
 
-`train_band(preset, out_dir, name=...)` reads the preset's dataset, labels every beat with its chord (the
-data's own chord symbols where a dataset has a Chords track, else the chord its accompaniment spells),
-trains the `ChordNet` on melody -> chord under the shared `Trainer` (events, checkpoints, resume, live
-charts), counts the genre's chord moves, fills each part's bank with bars of the training pieces and the
-drums' bank with Groove MIDI performances of the genre's style, and writes the model (technique
-"band") like every other family, through `training.road.run_training`.
+`run_training(BandRecipe(preset, dataset), out_dir, name=...)` (`opencomposer.training.road`) reads the preset's
+dataset, labels every beat with its chord (the data's own chord symbols where a dataset has a Chords track, else
+the chord its accompaniment spells), trains the `ChordNet` on melody -> chord under the shared `Trainer`
+(events, checkpoints, resume, live charts), counts the genre's chord moves, fills each part's bank with bars of
+the training pieces and the drums' bank with Groove MIDI performances of the genre's style, and writes the model
+(technique "band") like every other family, through `training.road.run_training`.
 
 Only the training split feeds a model: the banks hold training bars only, and a piece's bars never end
 up in two splits (`opencomposer.data.windows.split_of`).
@@ -52,10 +52,9 @@ from opencomposer.music.score import Score
 from opencomposer.registry import ModelEntry
 from opencomposer.techniques.base import ParamValue
 from opencomposer.training.architectures import Architecture, EvaluationRequest, PresetInfo
-from opencomposer.training.events import Sink
 from opencomposer.training.objectives import Objective, warmup_cosine_rate
 from opencomposer.training.params import BAND_PARAMS
-from opencomposer.training.road import CardParts, Recipe, Trained, TrainingData, run_training
+from opencomposer.training.road import CardParts, Recipe, TrainingData
 from opencomposer.training.trainer import BatchSource, Evaluator, TrainResult
 
 CROP_BEATS = 64
@@ -677,34 +676,6 @@ class BandRecipe(Recipe):
         out = {f"net.{key}": value.detach().cpu().contiguous() for key, value in self.net.state_dict().items()}
         out.update(self.band(self.net).arrays())
         return out
-
-
-def train_band(
-    preset: BandPreset | str,
-    out_dir: str | Path,
-    *,
-    name: str,
-    hyperparameters: Mapping[str, object] | None = None,
-    dataset: Dataset | str | None = None,
-    sinks: Sequence[Sink] = (),
-    device: str = "auto",
-    command: str = "",
-    install: bool = True,
-    workers: int | None = None,
-) -> Trained:
-    """Train a genre band by a preset (or "band" on a user's dataset) and save it; see the module docstring."""
-    chosen = get_band_preset(preset) if isinstance(preset, str) else preset
-    return run_training(
-        BandRecipe(chosen, dataset),
-        out_dir,
-        name=name,
-        hyperparameters=hyperparameters,
-        sinks=sinks,
-        device=device,
-        command=command,
-        install=install,
-        workers=workers,
-    )
 
 
 def plan_band(dataset: str, preset: str | None, hyperparameters: Mapping[str, object]) -> dict[str, ParamValue]:

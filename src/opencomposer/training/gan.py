@@ -1,9 +1,10 @@
 """Training an accompaniment GAN end to end: presets, the run, and the model it leaves behind.
 
-`train_gan(preset, out_dir, name=...)` prepares the preset's dataset into windows, builds the generator
-and the critic, trains them with the WGAN-GP objective under the shared `Trainer`, and writes the model
-(``<name>.safetensors`` + ``<name>.json``) into `out_dir` and, unless told not to, into the user's models
-folder. `opencomposer.training.evaluation.evaluate_accompaniment` then measures it on held-out pieces.
+`run_training(GanRecipe(preset, dataset), out_dir, name=...)` (`opencomposer.training.road`) prepares the
+preset's dataset into windows, builds the generator and the critic, trains them with the WGAN-GP objective under
+the shared `Trainer`, and writes the model (``<name>.safetensors`` + ``<name>.json``) into `out_dir` and, unless
+told not to, into the user's models folder. `opencomposer.training.evaluation.evaluate_accompaniment` then
+measures it on held-out pieces.
 
 A run's folder holds ``events.jsonl``, ``checkpoints/`` (resume by running the same command again) and
 ``eval/step-NNNNNNNN.{mid,png}``.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,16 +40,13 @@ from opencomposer.registry import ModelEntry
 from opencomposer.techniques.base import ParamValue, validate_params
 from opencomposer.training.architectures import Architecture, EvaluationRequest, PresetInfo
 from opencomposer.training.evaluation import HEADLINE_METRICS, evaluate_accompaniment
-from opencomposer.training.events import Sink
 from opencomposer.training.objectives import Objective
 from opencomposer.training.objectives.gan import LAB_BETAS, WganGp
 from opencomposer.training.params import GAN_PARAMS
 from opencomposer.training.road import (
     CardParts,
-    Trained,
     TrainingData,
     WindowRecipe,
-    run_training,
     window_json,
 )
 from opencomposer.training.trainer import TrainResult
@@ -317,37 +314,6 @@ class GanRecipe(WindowRecipe):
     def weights(self) -> dict[str, torch.Tensor]:
         """The generator's: the critic only serves training."""
         return dict(self.generator.state_dict())
-
-
-def train_gan(
-    preset: GanPreset,
-    out_dir: str | Path,
-    *,
-    name: str,
-    hyperparameters: Mapping[str, object] | None = None,
-    dataset: Dataset | str | None = None,
-    sinks: Sequence[Sink] = (),
-    device: str = "auto",
-    command: str = "",
-    install: bool = True,
-    workers: int | None = None,
-) -> Trained:
-    """Train a GAN from a preset (see `PRESETS`, `default_preset`) and save the model.
-
-    `hyperparameters` are values for `GAN_PARAMS`; `dataset` (or its name) replaces the preset's; the
-    other arguments, and the errors, are those of `opencomposer.training.road.run_training`.
-    """
-    return run_training(
-        GanRecipe(preset, dataset),
-        out_dir,
-        name=name,
-        hyperparameters=hyperparameters,
-        sinks=sinks,
-        device=device,
-        command=command,
-        install=install,
-        workers=workers,
-    )
 
 
 def _track_json(slot: TrackSlot, programs: Mapping[str, int]) -> dict[str, Any]:

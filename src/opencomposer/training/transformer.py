@@ -1,12 +1,12 @@
 """Training a continuation Transformer end to end: tokenized data, presets, the run, and its model card.
 
-`train_transformer(preset, out_dir, name=...)` tokenizes the preset's datasets with the REMI vocabulary of
-`opencomposer.techniques.extend` (cached), cuts each piece's token stream into fixed-length sequences
-that begin on a bar, trains a `Transformer` on next-token prediction under the shared `Trainer`, and
-writes ``<name>.safetensors``, ``<name>.json`` and ``<name>.tokenizer.json`` into `out_dir` and, unless
-told not to, into the user's models folder. The card holds the validation loss per token on held-out
-pieces beside a bigram baseline's on the same tokens, and the continuation evaluation of
-`evaluate_continuations`.
+`run_training(TransformerRecipe(preset, datasets, pieces), out_dir, name=...)` (`opencomposer.training.road`)
+tokenizes the preset's datasets with the REMI vocabulary of `opencomposer.techniques.extend` (cached), cuts each
+piece's token stream into fixed-length sequences that begin on a bar, trains a `Transformer` on next-token
+prediction under the shared `Trainer`, and writes ``<name>.safetensors``, ``<name>.json`` and
+``<name>.tokenizer.json`` into `out_dir` and, unless told not to, into the user's models folder. The card holds
+the validation loss per token on held-out pieces beside a bigram baseline's on the same tokens, and the
+continuation evaluation of `evaluate_continuations`.
 
 A run's folder holds ``events.jsonl``, ``checkpoints/`` (resume by running the same command again) and
 ``eval/step-NNNNNNNN.mid`` (a held-out opening continued by the model at that step).
@@ -44,11 +44,10 @@ from opencomposer.techniques.extend import (
     tokenizer_path,
 )
 from opencomposer.training.architectures import Architecture, EvaluationRequest, PresetInfo
-from opencomposer.training.events import Sink
 from opencomposer.training.objectives import Objective
 from opencomposer.training.objectives.lm import LanguageModel
 from opencomposer.training.params import TRAINING_PARAMS
-from opencomposer.training.road import CardParts, Recipe, Trained, TrainingData, run_training
+from opencomposer.training.road import CardParts, Recipe, TrainingData
 from opencomposer.training.trainer import BatchSource, Evaluator, TrainResult
 
 if TYPE_CHECKING:
@@ -457,39 +456,6 @@ class TransformerRecipe(Recipe):
         """The vocabulary, beside the card: ``<name>.tokenizer.json``."""
         path = tokenizer_path(entry)
         self.tokenizer.save(path.parent, filename=path.name)
-
-
-def train_transformer(
-    preset: TransformerPreset,
-    out_dir: str | Path,
-    *,
-    name: str,
-    hyperparameters: Mapping[str, object] | None = None,
-    datasets: Sequence[str] | None = None,
-    sinks: Sequence[Sink] = (),
-    device: str = "auto",
-    command: str = "",
-    install: bool = True,
-    continuation_pieces: int = CONTINUATION_PIECES,
-) -> Trained:
-    """Train a continuation Transformer from a preset (see `PRESETS`, `default_preset`) and save the model
-    (weights, card and vocabulary).
-
-    `hyperparameters` are values for `TRANSFORMER_PARAMS`; `datasets` (names) replace the preset's;
-    `continuation_pieces` held-out pieces have their openings continued for the card's continuation
-    evaluation (0 skips it); the other arguments, and the errors, are those of
-    `opencomposer.training.road.run_training`.
-    """
-    return run_training(
-        TransformerRecipe(preset, datasets, continuation_pieces),
-        out_dir,
-        name=name,
-        hyperparameters=hyperparameters,
-        sinks=sinks,
-        device=device,
-        command=command,
-        install=install,
-    )
 
 
 def _settings_json() -> dict[str, Any]:
