@@ -266,7 +266,7 @@ def test_windows_are_drawn_on_every_beat_in_every_transposition_that_stays_in_ra
     # 3 beat-aligned starts; transpositions up to +5 keep pitch 40 within 0..45, so -5..+5: 11 of 12.
     assert len(draws) == 3 * 11
     rolls = torch.cat(list(draws.epochs(batch_size=11, seed=0)(0)))
-    assert rolls.shape == (33, 4, 128, 46) and set(rolls.sum(-1).unique().tolist()) == {0.0, 1.0}
+    assert rolls.shape == (33, 4, 128, 46) and bool(((rolls.sum(-1) == 0) | (rolls.sum(-1) == 1)).all())
     pitches = rolls.argmax(-1)[rolls.sum(-1) > 0]
     assert int(pitches.min()) == 35 and int(pitches.max()) == 45
     assert not torch.equal(torch.cat(list(draws.epochs(11, 0)(1))), rolls)  # a new order each epoch
