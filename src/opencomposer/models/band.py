@@ -263,23 +263,15 @@ def _draw(log_weights: npt.NDArray[np.float64], rng: np.random.Generator) -> int
     return int(rng.choice(len(weights), p=weights / weights.sum()))
 
 
-_REMAP: dict[tuple[str, str], dict[int, int]] = {}
-for _source in QUALITIES:
-    for _target in QUALITIES:
-        mapping: dict[int, int] = {}
-        if _target in ("maj", "dom"):
-            mapping.update({3: 4, 6: 7})
-        if _target in ("min", "dim"):
-            mapping.update({4: 3})
-        if _target == "dim":
-            mapping.update({7: 6})
-        if _target == "dom":
-            mapping.update({11: 10})
-        if _target == "min":
-            mapping.update({11: 10, 6: 7})
-        if _target == "maj" and _source == "dom":
-            mapping.update({10: 11})
-        _REMAP[(_source, _target)] = {} if _source == _target else mapping
+_TONES: dict[str, tuple[int, int, int]] = {"maj": (4, 7, 11), "min": (3, 7, 10), "dom": (4, 7, 10), "dim": (3, 6, 9)}
+"""The third, fifth and seventh of each family: what a chord tone becomes when a note changes family."""
+_REMAP: dict[tuple[str, str], dict[int, int]] = {
+    (source, target): {} if source == target else dict(zip(_TONES[source], _TONES[target], strict=True))
+    for source in QUALITIES
+    for target in QUALITIES
+}
+"""Per (source family, target family): the source's chord tones onto the target's (third to third, fifth to fifth,
+seventh to seventh); any other note, a blue third or a chromatic approach, keeps its interval above the root."""
 
 
 def move_to_chord(relative: int, source_quality: int, chord: Chord) -> int:

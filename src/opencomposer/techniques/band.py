@@ -81,7 +81,7 @@ class Band(Technique):
             load_weights(entry),
             parts,
             bass,
-            float(config.get("chord_weight", 1.0)),
+            float(card.decoding.get("chord_weight", config.get("chord_weight", 1.0))),
             float(card.decoding.get("temperature", 0.0)),
         )
 

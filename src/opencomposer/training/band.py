@@ -100,6 +100,10 @@ class BandPreset:
         Recommended hyperparameters (drum_style among them).
     licence
         The licences of the data the weights are made from, and their credits.
+    chord_weight
+        How much the genre's counted moves weigh against the chord network while it trains; the shipped band
+        takes the weight fitted on the valid split (`opencomposer.training.band_eval.calibrate`), this one only
+        when the data have no valid stretch to fit it on.
     """
 
     name: str
@@ -617,7 +621,7 @@ class BandRecipe(Recipe):
             self.banks,
             self.drums,
             bass,
-            preset.chord_weight,
+            getattr(self, "chord_weight", preset.chord_weight),
             getattr(self, "temperature", 0.0),
         )
 
@@ -635,17 +639,17 @@ class BandRecipe(Recipe):
         if self.drums is not None:
             learnt["Drums"] = f"{self.drum_performances} Groove MIDI Dataset {self.style} performances (train split)"
         last_eval = result.last_eval.get("metrics", {})
-        from opencomposer.training.band_eval import calibrate_temperature
+        from opencomposer.training.band_eval import calibrate
 
-        calibration = calibrate_temperature(self.band(self.net), preset, self.valid_pieces)
-        self.temperature = float(calibration["chosen"])
+        calibration = calibrate(self.band(self.net), preset, self.valid_pieces)
+        self.chord_weight = float(calibration["chord_weight"])
+        self.temperature = float(calibration["temperature"])
         return CardParts(
             config={
                 "model": asdict(preset.model),
                 "genre": preset.genre,
                 "parts": [asdict(part) for part in preset.parts],
                 "bass_from_kicks": asdict(preset.bass_from_kicks) if preset.bass_from_kicks is not None else None,
-                "chord_weight": preset.chord_weight,
                 "drum_style": self.style,
             },
             description=preset.description,
@@ -667,7 +671,7 @@ class BandRecipe(Recipe):
                 "chord_network_parameters": count_parameters(self.net),
             },
             metrics={"final_eval": dict(last_eval), "calibration": calibration},
-            decoding={"temperature": self.temperature},
+            decoding={"chord_weight": self.chord_weight, "temperature": self.temperature},
             licence=preset.licence,
             genre=preset.genre or None,
         )

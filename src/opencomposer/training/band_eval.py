@@ -18,6 +18,7 @@ genre's drums repeated.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,10 +37,11 @@ from opencomposer.models.band import (
     DrumBank,
     drum_track,
     grid_notes,
+    index_chord,
     pitch_class_weights,
     render_drums,
 )
-from opencomposer.music.chords import estimate_chords, voicing
+from opencomposer.music.chords import Chord, estimate_chords, voicing
 from opencomposer.music.pianoroll import RollSpec, to_roll
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.registry import ModelEntry
@@ -83,6 +85,7 @@ class Segment:
     piece: BeatPiece
     score: Score
     bars: int
+    first_bar: int = 0
 
     @property
     def steps_per_bar(self) -> int:
@@ -95,7 +98,14 @@ class Segment:
 
     def played_by(self, band: Band, seed: int, *, drums: bool = True) -> list[Track]:
         """The band's tracks for this stretch's melody, in its meter and at its tempo."""
-        tracks, _ = band.play(
+        return self._play(band, seed, drums)[0]
+
+    def chords_by(self, band: Band, seed: int) -> list[Chord | None]:
+        """The chords the band plays on each beat of this stretch (as `played_by` draws them with that seed)."""
+        return self._play(band, seed, False)[1]
+
+    def _play(self, band: Band, seed: int, drums: bool) -> tuple[list[Track], list[Chord | None]]:
+        return band.play(
             self.melody.notes,
             resolution=self.score.resolution,
             beats_per_bar=self.piece.beats_per_bar,
@@ -104,7 +114,13 @@ class Segment:
             seed=seed,
             drums=drums,
         )
-        return tracks
+
+    @property
+    def labels(self) -> list[Chord | None]:
+        """The data's own chord on each beat of this stretch."""
+        first = self.first_bar * self.piece.beats_per_bar
+        labels = self.piece.labels[first : first + self.bars * self.piece.beats_per_bar]
+        return [index_chord(int(label)) if label >= 0 else None for label in labels]
 
 
 def card_preset(entry: ModelEntry) -> BandPreset:
@@ -150,7 +166,7 @@ def segments(pieces: Sequence[BeatPiece], bars: int = EVAL_BARS, most: int = SEG
             score, n_bars = _crop(piece, bars, first_bar)
             melody = next(track for track in score.tracks if track.role == "melody")
             if n_bars >= 2 and len(melody.notes) >= 4:
-                found.append(Segment(f"{piece.id}@{first_bar}", piece, score, n_bars))
+                found.append(Segment(f"{piece.id}@{first_bar}", piece, score, n_bars, first_bar))
     return found
 
 
@@ -237,43 +253,78 @@ def _drum_figures(rows: Sequence[dict[str, float]]) -> dict[str, float]:
     }
 
 
+CHORD_WEIGHTS = (0.25, 0.375, 0.5, 0.75, 1.0, 1.5)
 TEMPERATURES = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def calibrate_temperature(band: Band, preset: BandPreset, pieces: Sequence[BeatPiece], seed: int = 0) -> dict[str, Any]:
-    """The temperature of the changes (see `opencomposer.models.band.sample_chords`) whose bands stay in key as
-    often as the data's own on `pieces` (the valid split): each of `TEMPERATURES` tried, the closest kept."""
+def calibrate(band: Band, preset: BandPreset, pieces: Sequence[BeatPiece], seed: int = 0) -> dict[str, Any]:
+    """How the band draws its changes, fitted to the data's own on `pieces` (the valid split), in two steps.
+
+    1. ``chord_weight`` (how much the genre's counted moves weigh against the network's beat-by-beat view, which
+       already reads the melody around each beat): each of `CHORD_WEIGHTS` tried at temperature 1, the one whose
+       chords change as often per beat as the data's kept. Counting the moves at full weight on top of the
+       network's context holds chords about twice as long as the data do.
+    2. ``temperature``: each of `TEMPERATURES` tried with that weight, the one whose bands stay in key as often as
+       the data's own kept.
+
+    A dataset without stretches to measure on keeps the preset's weight and the likeliest changes (temperature 0).
+    """
     stretches = segments(pieces)
-    compared = [part.name for part in preset.parts]
-    data = [
-        band_values(
-            stretch.score.with_tracks([stretch.melody, *data_band(stretch.score, preset)]), stretch.steps_per_bar
-        )
-        for stretch in stretches
-    ]
-    target = _mean(data, "in_scale_ratio")
-    tried: dict[str, float] = {}
-    original = band.temperature
+    if not stretches:
+        return {"chord_weight": preset.chord_weight, "temperature": 0.0, "stretches": 0}
+    original = band.chord_weight, band.temperature
     try:
+        band.temperature = 1.0
+        rates: dict[str, float] = {}
+        for weight in CHORD_WEIGHTS:
+            band.chord_weight = weight
+            rates[f"{weight:g}"] = float(
+                np.mean(
+                    [_change_rate(stretch.chords_by(band, seed + index)) for index, stretch in enumerate(stretches)]
+                )
+            )
+        data_rate = float(np.mean([_change_rate(list(stretch.labels)) for stretch in stretches]))
+        weight = min(CHORD_WEIGHTS, key=lambda value: abs(rates[f"{value:g}"] - data_rate))
+        band.chord_weight = weight
+        compared = [part.name for part in preset.parts]
+        target = _mean(
+            [
+                band_values(
+                    stretch.score.with_tracks([stretch.melody, *data_band(stretch.score, preset)]),
+                    stretch.steps_per_bar,
+                )
+                for stretch in stretches
+            ],
+            "in_scale_ratio",
+        )
+        tried: dict[str, float] = {}
         for temperature in TEMPERATURES:
             band.temperature = temperature
             rows = []
             for index, stretch in enumerate(stretches):
-                tracks = stretch.played_by(band, seed + index, drums=False)
-                made = stretch.score.with_tracks([stretch.melody, *tracks])
+                made = stretch.score.with_tracks([stretch.melody, *stretch.played_by(band, seed + index, drums=False)])
                 rows.append(band_values(made, stretch.steps_per_bar, compared))
             tried[f"{temperature:g}"] = _mean(rows, "in_scale_ratio")
     finally:
-        band.temperature = original
+        band.chord_weight, band.temperature = original
     chosen = min(TEMPERATURES, key=lambda value: abs(tried[f"{value:g}"] - target))
     return {
-        "chosen": chosen,
+        "chord_weight": weight,
+        "chord_changes_per_beat_by_weight": rates,
+        "data_chord_changes_per_beat": data_rate,
+        "temperature": chosen,
         "in_scale_ratio_by_temperature": tried,
         "data_in_scale_ratio": target,
         "stretches": len(stretches),
-        "what": "The temperature of the chords' draw whose bands stay in key as often as the data's own on the "
-        "valid split; the technique's harmony_risk scales it (1 = this).",
+        "what": "The weight of the genre's chord moves whose changes come as often as the data's, then the "
+        "temperature of the chords' draw whose bands stay in key as often as the data's own, both on the valid "
+        "split; the technique's harmony_risk scales the temperature (1 = this).",
     }
+
+
+def _change_rate(chords: Sequence[object]) -> float:
+    """The share of beats whose chord differs from the beat before."""
+    return sum(1 for before, after in itertools.pairwise(chords) if before != after) / max(1, len(chords) - 1)
 
 
 def _mean(rows: Sequence[dict[str, float]], key: str) -> float:
