@@ -22,7 +22,7 @@ from opencomposer.models.band import (
     move_to_chord,
     render_part,
 )
-from opencomposer.music.chords import Chord, estimate_chord, parse_harte, parse_jazzomat, voicing
+from opencomposer.music.chords import QUALITIES, Chord, estimate_chord, parse_harte, parse_jazzomat, voicing
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.registry import get_model
 from opencomposer.techniques.band import Band
@@ -112,6 +112,16 @@ def test_a_note_moves_onto_a_new_chord_by_the_shortest_way_and_changes_family() 
     assert moved % 12 == 0 and abs(moved - 55) <= 6
 
 
+def test_only_chord_tones_change_family_and_a_blue_note_stays_blue() -> None:
+    maj, minor, dom = (QUALITIES.index(name) for name in ("maj", "min", "dom"))
+    c_major, c_minor, c_seven = Chord(0, (0, 4, 7)), Chord(0, (0, 3, 7)), Chord(0, (0, 4, 7, 10))
+    assert move_to_chord(4, dom, c_minor) == 3  # the third of C7 is the third of Cm
+    assert move_to_chord(10, dom, c_major) == 11  # its seventh, the major seventh
+    assert move_to_chord(3, dom, c_major) == 3  # a blue third (a sharp ninth) over C7 stays blue over C
+    assert move_to_chord(6, maj, c_seven) == 6  # a chromatic flat fifth stays chromatic
+    assert move_to_chord(3, minor, c_seven) == 4  # the minor third is a chord tone: it becomes the major one
+
+
 def test_viterbi_follows_the_network_where_it_is_sure_and_holds_where_it_is_not() -> None:
     changes = ChangeTable.count([(np.array([chord_index(C)] * 4 + [chord_index(G)] * 4), 4)])
     log_probs = np.full((8, 48), -10.0, dtype=np.float32)
@@ -159,7 +169,17 @@ def test_a_run_leaves_an_installed_band_that_keeps_the_melody_and_plays_the_chan
     assert card.training["command"] == "cmd" and card.training["steps"] == 30
     assert card.training["learnt_from"]["Chords"].startswith("the ChordNet")
     assert "chord_accuracy" in card.metrics["final_eval"]
+    # The weight of the moves is the one whose changes come as often as the valid pieces' own chords do.
+    fitted = card.metrics["calibration"]
+    rates, data_rate = fitted["chord_changes_per_beat_by_weight"], fitted["data_chord_changes_per_beat"]
+    assert (
+        card.decoding["chord_weight"]
+        == fitted["chord_weight"]
+        == float(min(rates, key=lambda weight: abs(rates[weight] - data_rate)))
+    )
+    assert card.decoding["temperature"] == fitted["temperature"]
     band = Band.from_model("my-band")
+    assert band.band.chord_weight == card.decoding["chord_weight"]
     melody = piece(99, bars=4).tracks[0]
     given = Score(resolution=RESOLUTION, tracks=(melody,))
     made = band.generate(given, {}, 3)

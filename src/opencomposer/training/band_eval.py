@@ -263,7 +263,9 @@ def calibrate(band: Band, preset: BandPreset, pieces: Sequence[BeatPiece], seed:
     1. ``chord_weight`` (how much the genre's counted moves weigh against the network's beat-by-beat view, which
        already reads the melody around each beat): each of `CHORD_WEIGHTS` tried at temperature 1, the one whose
        chords change as often per beat as the data's kept. Counting the moves at full weight on top of the
-       network's context holds chords about twice as long as the data do.
+       network's context holds chords about twice as long as the data do. Only data whose chords are written
+       symbols (`BandPreset.chords_track`) say how often the changes come; chords estimated from an accompaniment
+       flicker with its voicings, so other data keep the preset's weight.
     2. ``temperature``: each of `TEMPERATURES` tried with that weight, the one whose bands stay in key as often as
        the data's own kept.
 
@@ -273,18 +275,20 @@ def calibrate(band: Band, preset: BandPreset, pieces: Sequence[BeatPiece], seed:
     if not stretches:
         return {"chord_weight": preset.chord_weight, "temperature": 0.0, "stretches": 0}
     original = band.chord_weight, band.temperature
+    rates: dict[str, float] = {}
+    data_rate = float(np.mean([_change_rate(list(stretch.labels)) for stretch in stretches]))
+    weight = preset.chord_weight
     try:
         band.temperature = 1.0
-        rates: dict[str, float] = {}
-        for weight in CHORD_WEIGHTS:
-            band.chord_weight = weight
-            rates[f"{weight:g}"] = float(
+        for candidate in CHORD_WEIGHTS if preset.chords_track is not None else ():
+            band.chord_weight = candidate
+            rates[f"{candidate:g}"] = float(
                 np.mean(
                     [_change_rate(stretch.chords_by(band, seed + index)) for index, stretch in enumerate(stretches)]
                 )
             )
-        data_rate = float(np.mean([_change_rate(list(stretch.labels)) for stretch in stretches]))
-        weight = min(CHORD_WEIGHTS, key=lambda value: abs(rates[f"{value:g}"] - data_rate))
+        if rates:
+            weight = min(CHORD_WEIGHTS, key=lambda value: abs(rates[f"{value:g}"] - data_rate))
         band.chord_weight = weight
         compared = [part.name for part in preset.parts]
         target = _mean(
