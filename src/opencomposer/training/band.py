@@ -747,8 +747,7 @@ def architectures() -> list[Architecture]:
             recipe=recipe,
             evaluate=_evaluate,
             command_help="Train a genre band: a chord network on the genre's melodies and chords, its players' bars "
-            "and its drums. Give --preset (jazz-band, rock-band, pop-band, symphony-band), or --dataset for a band of "
-            "your own data.",
+            "and its drums (jazz-band, rock-band, pop-band, symphony-band; or a band of your own data).",
             dataset_help="Learn a band from this dataset instead (your folder: `opencomposer data add`); its "
             "accompaniment tracks become the band's parts.",
             headline=("chord_accuracy",),
