@@ -78,22 +78,22 @@ def train_command(name: str, architectures: Sequence[Architecture]) -> click.Com
         workers: int | None = None,
         **hyperparameters: Any,
     ) -> None:
-        from opencomposer.training.architectures import EvaluationRequest, train
+        from opencomposer.training.architectures import EvaluationRequest
         from opencomposer.training.evaluation import record_evaluation
         from opencomposer.training.events import ProgressSink
+        from opencomposer.training.road import run_training
 
         if preset is None and dataset is None:
             raise click.UsageError("Give --preset, or --dataset to train on.")
         architecture = _chosen_architecture(architectures, arch, preset)
         model_name = name or out.resolve().name
         console = Console(stderr=True)
+        recipe = architecture.recipe(dataset, preset)  # an unknown preset or dataset is said before anything else
         made_of = f"preset {preset}" if preset is not None else f"a small model of {dataset}"
         console.print(f"Training {model_name!r} ({architecture.name}, {made_of}) into {out}.")
-        trained = train(
-            architecture,
+        trained = run_training(
+            recipe,
             out,
-            dataset=dataset,
-            preset=preset,
             name=model_name,
             hyperparameters=given_values(architecture.params, hyperparameters),
             sinks=[ProgressSink(console, headline=architecture.headline)],
