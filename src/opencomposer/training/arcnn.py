@@ -19,7 +19,6 @@ accompaniment GAN on the same melodies).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -31,6 +30,7 @@ import torch
 from opencomposer.data.registry import Dataset, Piece, TrackSlot, get_dataset
 from opencomposer.data.windows import WindowSpec
 from opencomposer.errors import DatasetError, ParameterError, TrainingError, UnknownNameError
+from opencomposer.files import write_atomically
 from opencomposer.models import count_parameters
 from opencomposer.models.arcnn import (
     DEFAULT_ORDERINGS,
@@ -43,7 +43,7 @@ from opencomposer.models.arcnn import (
 )
 from opencomposer.music.pianoroll import RollSpec, to_roll
 from opencomposer.music.score import Score
-from opencomposer.registry import ModelEntry
+from opencomposer.registry import ModelEntry, tensors_to_bytes
 from opencomposer.techniques.base import ParamValue, validate_params
 from opencomposer.training.architectures import Architecture, EvaluationRequest, PresetInfo
 from opencomposer.training.evaluation import HEADLINE_METRICS, held_out_pieces
@@ -338,28 +338,30 @@ class PieceWindows:
 
 class KeepBest:
     """An evaluator that adds the valid split's framewise NLL (``valid_nll``) to another's metrics and keeps the
-    weights that measured best in `folder` (``weights.safetensors`` and ``kept.json``), so that a resumed run
-    still knows them."""
+    weights that measured best in `folder`: one ``weights.safetensors``, written atomically, whose metadata
+    holds their step and NLL, so that a resumed (or killed) run still knows them."""
 
     def __init__(self, inner: Evaluator, valid: Sequence[torch.Tensor], folder: Path) -> None:
-        self.inner, self.valid, self.folder = inner, list(valid), folder
-        record = folder / "kept.json"
-        self.kept: dict[str, Any] = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
+        from safetensors import safe_open
+
+        self.inner, self.valid, self.path = inner, list(valid), folder / "weights.safetensors"
+        self.kept: dict[str, Any] = {}
+        if self.path.is_file():
+            with safe_open(str(self.path), framework="pt") as kept:
+                metadata = kept.metadata()
+            self.kept = {"step": int(metadata["step"]), "valid_nll": float(metadata["valid_nll"])}
 
     def __call__(self, objective: Objective, step: int) -> Mapping[str, Any]:
-        from safetensors.torch import save_file
-
         results = dict(self.inner(objective, step))
         model = objective.modules()["arcnn"]
         assert isinstance(model, Arcnn)
         nll = split_nll(model, self.valid)
         results["metrics"] = {**results.get("metrics", {}), "valid_nll": nll}
         if not self.kept or nll < float(self.kept["valid_nll"]):
-            self.folder.mkdir(parents=True, exist_ok=True)
-            state = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
-            save_file(state, str(self.folder / "weights.safetensors"))
+            write_atomically(
+                self.path, tensors_to_bytes(model.state_dict(), {"step": str(step), "valid_nll": repr(nll)})
+            )
             self.kept = {"step": step, "valid_nll": nll}
-            (self.folder / "kept.json").write_text(json.dumps(self.kept), encoding="utf-8")
         results["kept"] = dict(self.kept)
         return results
 
@@ -367,7 +369,7 @@ class KeepBest:
         """The weights that measured best (an evaluation always runs at a run's last step, so there are some)."""
         from safetensors.torch import load_file
 
-        return load_file(str(self.folder / "weights.safetensors"))
+        return load_file(str(self.path))
 
 
 def split_nll(
