@@ -55,7 +55,7 @@ def test_the_hyperparameter_flags_come_from_the_declarations() -> None:
         (["--dataset", "tiny", "--update-ratio", "30"], "update_ratio must be between 1 and 20, not 30"),
         (["--dataset", "tiny", "--learning-rate", "fast"], "is not a valid float"),
         ([], "Give --preset, or --dataset"),
-        (["--preset", "bach-chorale-unet", "--arch", "musegan"], "trains a unet model, not musegan"),
+        (["--preset", "bach-chorale-unet", "--arch", "musegan"], "trains a unet generator, not musegan"),
         (["--preset", "mozart"], "Known presets: deepcomposer-lab"),
         (["--dataset", "nope"], "no dataset called 'nope'"),
         (["--dataset", "tiny", "--name", "Bad Name"], "not a valid model name"),

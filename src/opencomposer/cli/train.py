@@ -21,7 +21,6 @@ from rich.console import Console
 from rich.table import Table
 
 from opencomposer.cli.params import command_line, given_values, param_options, run_options
-from opencomposer.errors import TrainingError
 
 if TYPE_CHECKING:
     from opencomposer.training.architectures import Architecture
@@ -58,11 +57,11 @@ def _by_command() -> dict[str, tuple[Architecture, ...]]:
     return {name: tuple(architectures) for name, architectures in commands.items()}
 
 
-def train_command(name: str, architectures: Sequence[Architecture]) -> click.Command:
-    """The `opencomposer train NAME` command of the architectures that share it (they share its parameters)."""
+def train_command(command_name: str, architectures: Sequence[Architecture]) -> click.Command:
+    """The `opencomposer train COMMAND_NAME` command of the architectures that share it (and its parameters)."""
     first = architectures[0]
     if any(architecture.params != first.params for architecture in architectures):
-        raise ValueError(f"The architectures of `train {name}` must declare the same parameters.")
+        raise ValueError(f"The architectures of `train {command_name}` must declare the same parameters.")
     verb = _generate_verb(first.technique)
     presets = [preset.name for architecture in architectures for preset in architecture.presets]
 
@@ -151,21 +150,16 @@ def train_command(name: str, architectures: Sequence[Architecture]) -> click.Com
         )(command)
     description = first.command_help or first.description
     usage = f"Give --preset, or --dataset for a model of that dataset. {RESUMES}"
-    return click.command(name, help=f"{description}\n\n{usage}")(command)
+    return click.command(command_name, help=f"{description}\n\n{usage}")(command)
 
 
 def _chosen_architecture(architectures: Sequence[Architecture], arch: str | None, preset: str | None) -> Architecture:
-    """The architecture asked for with --arch, else the one whose preset is asked for, else the first."""
+    """The architecture asked for with --arch, else the one whose preset is asked for, else the first (a preset of
+    another architecture than --arch names is refused by that architecture's recipe)."""
+    if arch is not None:
+        return next(architecture for architecture in architectures if architecture.name == arch)
     of_preset = [architecture for architecture in architectures if preset in {p.name for p in architecture.presets}]
-    if arch is None:
-        return of_preset[0] if of_preset else architectures[0]
-    chosen = next(architecture for architecture in architectures if architecture.name == arch)
-    if of_preset and chosen not in of_preset:
-        raise TrainingError(
-            f"The preset {preset!r} trains a {of_preset[0].name} model, not {arch}; drop --arch or choose another "
-            "preset."
-        )
-    return chosen
+    return of_preset[0] if of_preset else architectures[0]
 
 
 def _generate_verb(technique: str) -> str:

@@ -120,14 +120,13 @@ def _run(job_dir: Path) -> int:
         spec = json.loads((job_dir / "spec.json").read_text(encoding="utf-8"))
         import torch
 
-        from opencomposer.training.architectures import get_architecture, train
+        from opencomposer.training.architectures import get_architecture
+        from opencomposer.training.road import run_training
 
         torch.set_num_threads(int(spec["threads"]))
-        train(
-            get_architecture(spec["architecture"]),
+        run_training(
+            get_architecture(spec["architecture"]).recipe(spec["dataset"], spec["preset"]),
             job_dir / "run",
-            dataset=spec["dataset"],
-            preset=spec["preset"],
             name=spec["model_name"],
             hyperparameters=spec["hyperparameters"],
             sinks=[stop_at_next_step],

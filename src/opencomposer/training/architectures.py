@@ -1,9 +1,9 @@
 """The trainable architectures, one registry for the CLI and the studio.
 
 Each training module (GAN, AR-CNN, Transformer, band) describes what it can train as `Architecture`s: the
-technique its models serve, the hyperparameters it declares, its named presets, and three functions: one
-that checks a request without training (`plan`), one that makes the family's recipe for a run (`recipe`,
-which `train` runs down the one road of `opencomposer.training.road`) and one that measures a trained model
+technique its models serve, the hyperparameters it declares, its named presets, and three functions: one that
+checks a request without training (`plan`), one that makes the family's recipe for a run (`recipe`, which the
+caller runs down the one road, `opencomposer.training.road.run_training`) and one that measures a trained model
 on held-out pieces (`evaluate`). The studio's training jobs, `opencomposer train <command>` (one command per
 `Architecture.command`, made by `opencomposer.cli.train`) and `opencomposer models evaluate` go only through
 this registry, so a new architecture appears in all of them as soon as its module is named in `_PROVIDERS`.
@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from opencomposer.errors import UnknownNameError
@@ -22,8 +21,7 @@ from opencomposer.techniques.base import Param, ParamValue
 
 if TYPE_CHECKING:
     from opencomposer.registry import ModelEntry
-    from opencomposer.training.events import Sink
-    from opencomposer.training.road import Recipe, Trained
+    from opencomposer.training.road import Recipe
 
 _PROVIDERS: tuple[str, ...] = (
     "opencomposer.training.gan:architectures",
@@ -163,44 +161,6 @@ class Architecture:
     def command_name(self) -> str:
         """The `opencomposer train` command that trains it."""
         return self.command or self.name
-
-
-def train(
-    architecture: Architecture,
-    out_dir: Path,
-    *,
-    dataset: str | None,
-    preset: str | None,
-    name: str,
-    hyperparameters: Mapping[str, object],
-    sinks: Sequence[Sink] = (),
-    device: str = "auto",
-    command: str = "",
-    install: bool = True,
-    workers: int | None = None,
-) -> Trained:
-    """Train `architecture` (resuming a run found in `out_dir`), save the model into `out_dir` and return it.
-
-    The run is the architecture's recipe (`Architecture.recipe` of `dataset` and `preset`) down the road of
-    `opencomposer.training.road.run_training`, whose arguments and errors these are: with `install`, the model
-    is also saved among the user's models; `sinks` receive every training event; `device` is "auto", "cpu",
-    "cuda" or "cuda:N"; `command` is recorded in the model's card; `workers` is the number of data-preparing
-    processes (None: one per core). A SIGTERM or KeyboardInterrupt during training writes a checkpoint and
-    raises KeyboardInterrupt.
-    """
-    from opencomposer.training.road import run_training
-
-    return run_training(
-        architecture.recipe(dataset, preset),
-        out_dir,
-        name=name,
-        hyperparameters=hyperparameters,
-        sinks=sinks,
-        device=device,
-        command=command,
-        install=install,
-        workers=workers,
-    )
 
 
 def list_architectures() -> list[Architecture]:
