@@ -478,6 +478,20 @@ class Band:
             path = sample_chords(log_probs, self.changes, beats_per_bar, self.chord_weight, temperature, rng)
         return [index_chord(int(index)) for index in path]
 
+    def chords_under(
+        self,
+        melody: list[Note] | tuple[Note, ...],
+        *,
+        resolution: int,
+        beats_per_bar: int,
+        n_bars: int,
+        seed: int,
+        risk: float = 1.0,
+    ) -> list[Chord | None]:
+        """The chord of every beat that `play` plays under a melody with the same arguments."""
+        features = beat_features(melody, resolution, beats_per_bar, n_bars * beats_per_bar)
+        return self.chords(features, beats_per_bar, np.random.default_rng([seed, 1]), risk)
+
     def play(
         self,
         melody: list[Note] | tuple[Note, ...],
@@ -496,8 +510,9 @@ class Band:
             raise ValueError(f"The resolution ({resolution}) must be a multiple of {STEPS_PER_BEAT}.")
         n_beats = n_bars * beats_per_bar
         rng = np.random.default_rng(seed)
-        features = beat_features(melody, resolution, beats_per_bar, n_beats)
-        chords = self.chords(features, beats_per_bar, np.random.default_rng([seed, 1]), risk)
+        chords = self.chords_under(
+            melody, resolution=resolution, beats_per_bar=beats_per_bar, n_bars=n_bars, seed=seed, risk=risk
+        )
         ticks_per_step = resolution // STEPS_PER_BEAT
         tracks = [
             Track(

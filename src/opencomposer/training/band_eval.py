@@ -98,14 +98,7 @@ class Segment:
 
     def played_by(self, band: Band, seed: int, *, drums: bool = True) -> list[Track]:
         """The band's tracks for this stretch's melody, in its meter and at its tempo."""
-        return self._play(band, seed, drums)[0]
-
-    def chords_by(self, band: Band, seed: int) -> list[Chord | None]:
-        """The chords the band plays on each beat of this stretch (as `played_by` draws them with that seed)."""
-        return self._play(band, seed, False)[1]
-
-    def _play(self, band: Band, seed: int, drums: bool) -> tuple[list[Track], list[Chord | None]]:
-        return band.play(
+        tracks, _ = band.play(
             self.melody.notes,
             resolution=self.score.resolution,
             beats_per_bar=self.piece.beats_per_bar,
@@ -113,6 +106,17 @@ class Segment:
             tempo=self.score.tempo,
             seed=seed,
             drums=drums,
+        )
+        return tracks
+
+    def chords_by(self, band: Band, seed: int) -> list[Chord | None]:
+        """The chords the band plays on each beat of this stretch (as `played_by` draws them with that seed)."""
+        return band.chords_under(
+            self.melody.notes,
+            resolution=self.score.resolution,
+            beats_per_bar=self.piece.beats_per_bar,
+            n_bars=self.bars,
+            seed=seed,
         )
 
     @property
