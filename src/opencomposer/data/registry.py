@@ -228,6 +228,13 @@ class SkippedItem:
 _ACTIVE_SKIPS: ContextVar[tuple[list[SkippedItem], ...]] = ContextVar("opencomposer_active_skips", default=())
 
 
+def refuse_split(info: DatasetInfo, split: str | None) -> None:
+    """For a dataset that publishes no split (its pieces are split by `opencomposer.data.windows.split_of`):
+    raise `UnknownNameError` when `split` asks for one."""
+    if split is not None:
+        raise UnknownNameError(f"The {info.name} dataset has no published split, so it has no {split!r}.")
+
+
 def skip_item(item: str, reason: str) -> None:
     """Record that a source skipped `item` (a path or piece id): one warning line, and a count in the report.
 

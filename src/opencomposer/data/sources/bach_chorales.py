@@ -20,9 +20,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from opencomposer.data.cache import cached_reader
-from opencomposer.data.registry import Dataset, DatasetInfo, Piece, read_in_workers, register, skip_item
+from opencomposer.data.registry import Dataset, DatasetInfo, Piece, read_in_workers, refuse_split, register, skip_item
 from opencomposer.data.sources.jsb import SATB_TRACKS
-from opencomposer.errors import DatasetError, OpenComposerError, UnknownNameError
+from opencomposer.errors import DatasetError, OpenComposerError
 from opencomposer.music.io import read_score
 from opencomposer.music.score import Score, Track
 
@@ -63,8 +63,7 @@ class BachChorales(Dataset):
 
     def iter_pieces(self, split: str | None = None) -> Iterator[Piece]:
         """Yield every chorale in Riemenschneider order (there is no published split: `split` must be None)."""
-        if split is not None:
-            raise UnknownNameError(f"The {self.info.name} dataset has no published split, so it has no {split!r}.")
+        refuse_split(self.info, split)
         paths = chorale_paths()
         for path, result in read_in_workers(cached_reader(read_chorale, self.info), paths, self.workers):
             if isinstance(result, OpenComposerError):

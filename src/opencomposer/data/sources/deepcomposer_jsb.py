@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from opencomposer.data.download import require_data_folder
-from opencomposer.data.registry import Dataset, DatasetInfo, Piece, register, skip_item
+from opencomposer.data.registry import Dataset, DatasetInfo, Piece, refuse_split, register, skip_item
 from opencomposer.data.sources.jsb import SATB_TRACKS
-from opencomposer.errors import DatasetError, MidiError, UnknownNameError
+from opencomposer.errors import DatasetError, MidiError
 from opencomposer.music.midi import read_midi
 
 SNIPPETS_DIR = "gan-original-midi"
@@ -45,8 +45,7 @@ class DeepComposerJsb(Dataset):
 
     def iter_pieces(self, split: str | None = None) -> Iterator[Piece]:
         """Yield every snippet (the lab publishes no split, so `split` must be None)."""
-        if split is not None:
-            raise UnknownNameError(f"The {self.info.name} dataset has no published split, so it has no {split!r}.")
+        refuse_split(self.info, split)
         for number, path in self._files():
             piece_id = f"{self.info.name}/{number}"
             try:

@@ -31,6 +31,7 @@ from opencomposer.data.registry import (
     builtin_dataset_names,
     data_dir,
     read_in_workers,
+    refuse_split,
     register_provider,
     skip_item,
 )
@@ -133,8 +134,7 @@ class FolderDataset(Dataset):
         DatasetError
             When the folder is gone or empty (before anything is read), or when no file gave a piece.
         """
-        if split is not None:
-            raise UnknownNameError(f"The {self.info.name} dataset has no published split, so it has no {split!r}.")
+        refuse_split(self.info, split)
         files = self.music_files()
         only_midi = all(path.suffix.lower() in MIDI_SUFFIXES for path in files)
         workers = 1 if only_midi else self.workers

@@ -32,8 +32,17 @@ from typing import Literal
 
 from opencomposer.data.cache import cached_reader
 from opencomposer.data.download import missing_data_message, require_data_folder
-from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot, read_in_workers, register, skip_item
-from opencomposer.errors import DatasetError, OpenComposerError, UnknownNameError
+from opencomposer.data.registry import (
+    Dataset,
+    DatasetInfo,
+    Piece,
+    TrackSlot,
+    read_in_workers,
+    refuse_split,
+    register,
+    skip_item,
+)
+from opencomposer.errors import DatasetError, OpenComposerError
 from opencomposer.music.musicxml import read_musicxml
 from opencomposer.music.score import Note, Score
 
@@ -97,8 +106,7 @@ class Lieder(Dataset):
         DatasetError
             When the dataset's files are not on this machine.
         """
-        if split is not None:
-            raise UnknownNameError(f"The {self.info.name} dataset has no published split, so it has no {split!r}.")
+        refuse_split(self.info, split)
         scores_root = require_data_folder(self.info) / "scores"
         paths = sorted(scores_root.rglob("*.mxl"))
         if not paths:

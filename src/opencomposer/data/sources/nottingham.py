@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from opencomposer.data.download import require_data_folder
-from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot, register, skip_item
-from opencomposer.errors import DatasetError, OpenComposerError, UnknownNameError
+from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot, refuse_split, register, skip_item
+from opencomposer.errors import DatasetError, OpenComposerError
 from opencomposer.music.midi import read_midi
 from opencomposer.music.score import Score
 
@@ -60,8 +60,7 @@ class Nottingham(Dataset):
         DatasetError
             When the dataset's files are not on this machine.
         """
-        if split is not None:
-            raise UnknownNameError(f"The {self.info.name} dataset has no published split, so it has no {split!r}.")
+        refuse_split(self.info, split)
         for path in tune_files(require_data_folder(self.info)):
             try:
                 score = read_tune(path)

@@ -33,9 +33,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opencomposer.data.download import require_data_file, require_data_folder
-from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot, read_in_workers, register, skip_item
+from opencomposer.data.registry import (
+    Dataset,
+    DatasetInfo,
+    Piece,
+    TrackSlot,
+    read_in_workers,
+    refuse_split,
+    register,
+    skip_item,
+)
 from opencomposer.data.sources.chord_track import ChordSpan, chord_notes
-from opencomposer.errors import DatasetError, UnknownNameError
+from opencomposer.errors import DatasetError
 from opencomposer.music.chords import Chord, from_pitch_classes
 from opencomposer.music.score import Note, Score
 
@@ -113,8 +122,7 @@ class OpenEWLD(Dataset):
         DatasetError
             When the dataset's files are not on this machine.
         """
-        if split is not None:
-            raise UnknownNameError(f"The {self.info.name} dataset has no published split, so it has no {split!r}.")
+        refuse_split(self.info, split)
         root = require_data_folder(self.info)
         rows = [row for row in openewld_index() if genre is None or genre in row.genres]
         paths = [root / row.leadsheet for row in rows]

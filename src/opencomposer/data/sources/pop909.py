@@ -26,7 +26,7 @@ import numpy.typing as npt
 from symusic.core import ScoreTick
 
 from opencomposer.data.download import require_data_folder
-from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot, register, skip_item
+from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot, refuse_split, register, skip_item
 from opencomposer.errors import DatasetError, OpenComposerError, UnknownNameError
 from opencomposer.music.midi import read_midi
 from opencomposer.music.score import Score
@@ -186,8 +186,7 @@ class Pop909(Dataset):
         DatasetError
             When the dataset's files are not on this machine.
         """
-        if split is not None:
-            raise UnknownNameError(f"The {self.info.name} dataset has no published split, so it has no {split!r}.")
+        refuse_split(self.info, split)
         for folder in song_folders(require_data_folder(self.info)):
             midi_path = folder / f"{folder.name}.mid"
             try:

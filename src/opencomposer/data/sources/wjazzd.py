@@ -32,9 +32,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from opencomposer.data.download import require_data_folder
-from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot, register, skip_item
+from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot, refuse_split, register, skip_item
 from opencomposer.data.sources.chord_track import CHORD_VELOCITY, ChordSpan, chord_notes
-from opencomposer.errors import DatasetError, OpenComposerError, UnknownNameError
+from opencomposer.errors import DatasetError, OpenComposerError
 from opencomposer.music.chords import parse_jazzomat
 from opencomposer.music.score import Note, Score, TimeSignatureChange
 
@@ -104,8 +104,7 @@ class WeimarJazz(Dataset):
         DatasetError
             When the dataset's files are not on this machine.
         """
-        if split is not None:
-            raise UnknownNameError(f"The {self.info.name} dataset has no published split, so it has no {split!r}.")
+        refuse_split(self.info, split)
         root = require_data_folder(self.info)
         for melody_path in sorted((root / "mcsv_melody").glob("*_FINAL.csv")):
             stem = melody_path.name.removesuffix("_FINAL.csv")
