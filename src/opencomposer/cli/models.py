@@ -92,7 +92,7 @@ def evaluate(
     (Transformer) model continues the held-out pieces' first 8 bars by 30 seconds (test split, else valid)
     and is measured against their real next 30 seconds.
     """
-    from opencomposer.cli.train import print_report
+    from opencomposer.cli.reports import print_report
     from opencomposer.training.architectures import EvaluationRequest, evaluate_model
     from opencomposer.training.evaluation import record_evaluation
     from opencomposer.training.events import json_ready

@@ -1,14 +1,16 @@
 """The tables of held-out evaluations, one per technique whose report has a table of its own.
 
-`opencomposer models evaluate` and `opencomposer train ... --evaluate` print a report with `report_table`;
-a report of a technique without a table here is printed as JSON.
+`opencomposer models evaluate` and `opencomposer train ... --evaluate` print a report with `print_report`: its
+table (`report_table`), or JSON for a technique without a table here.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
 
@@ -82,6 +84,17 @@ def report_table(technique: str, report: dict[str, Any]) -> Table | None:
     """The table of a held-out evaluation of a `technique` model, or None when the technique has none."""
     table = _TABLES.get(technique)
     return table(report) if table is not None else None
+
+
+def print_report(console: Console, technique: str, report: dict[str, Any]) -> None:
+    """A held-out evaluation's table (`opencomposer.cli.reports`), or the report as JSON when it has none."""
+    from opencomposer.training.events import json_ready
+
+    table = report_table(technique, report)
+    if table is not None:
+        console.print(table)
+    else:
+        console.print_json(json.dumps(json_ready(report)))
 
 
 def _number(value: Any) -> str:

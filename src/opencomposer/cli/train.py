@@ -11,7 +11,6 @@ architecture needs no code here.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,6 +76,7 @@ def train_command(command_name: str, architectures: Sequence[Architecture]) -> c
         workers: int | None = None,
         **hyperparameters: Any,
     ) -> None:
+        from opencomposer.cli.reports import print_report
         from opencomposer.training.architectures import EvaluationRequest
         from opencomposer.training.evaluation import record_evaluation
         from opencomposer.training.events import ProgressSink
@@ -167,18 +167,6 @@ def _generate_verb(technique: str) -> str:
     from opencomposer.techniques import technique_class
 
     return technique_class(technique).verbs[0].name
-
-
-def print_report(console: Console, technique: str, report: dict[str, Any]) -> None:
-    """A held-out evaluation's table (`opencomposer.cli.reports`), or the report as JSON when it has none."""
-    from opencomposer.cli.reports import report_table
-    from opencomposer.training.events import json_ready
-
-    table = report_table(technique, report)
-    if table is not None:
-        console.print(table)
-    else:
-        console.print_json(json.dumps(json_ready(report)))
 
 
 @train.command("presets")
