@@ -27,6 +27,7 @@ from opencomposer.music.score import Note, Score, Track
 from opencomposer.registry import get_model
 from opencomposer.techniques.band import Band
 from opencomposer.training.band import BandPreset, BandRecipe, PartSpec, beat_chords, fill_bank, read_beat_pieces
+from opencomposer.training.band_eval import calibrate
 from opencomposer.training.road import run_training
 
 RESOLUTION = 480
@@ -180,6 +181,11 @@ def test_a_run_leaves_an_installed_band_that_keeps_the_melody_and_plays_the_chan
     assert card.decoding["temperature"] == fitted["temperature"]
     band = Band.from_model("my-band")
     assert band.band.chord_weight == card.decoding["chord_weight"]
+    # Fitted on the network as it ships (no dropout): the shipped band measures the same again.
+    valid = read_beat_pieces(Tiny(), TINY_PRESET, splits=("valid",))
+    again = calibrate(band.band, TINY_PRESET, valid)
+    assert again["chord_changes_per_beat_by_weight"] == fitted["chord_changes_per_beat_by_weight"]
+    assert again["in_scale_ratio_by_temperature"] == fitted["in_scale_ratio_by_temperature"]
     melody = piece(99, bars=4).tracks[0]
     given = Score(resolution=RESOLUTION, tracks=(melody,))
     made = band.generate(given, {}, 3)

@@ -611,7 +611,9 @@ class BandRecipe(Recipe):
         return ChordEvaluation(self.valid_pieces, self, eval_dir, seed)
 
     def band(self, net: ChordNet) -> Band:
-        """The band as it will ship, with `net` as its chord network."""
+        """The band as it will ship, with `net` as its chord network (put in evaluation mode, as a shipped one is:
+        no dropout; the trainer's evaluation puts it back to training)."""
+        net.eval()
         preset = self.band_preset
         bass = preset.bass_from_kicks.info() if preset.bass_from_kicks is not None else None
         return Band(
