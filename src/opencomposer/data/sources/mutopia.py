@@ -15,8 +15,8 @@ a movement:
 Piece ids are the `id` column of `pieces.csv` (`mutopia-orchestral/BachJS/BWV1042/concerto-in-e-major#1`).
 Every piece has its own licence (Public Domain, CC BY 3.0, CC BY-SA 3.0 or 4.0): `mutopia_index()` gives
 it per piece, with its typesetter, to credit. There is no published split, but the movements of one
-work must not be in two splits, so `Piece.split` is an 80/10/10 draw from a hash of the work (the
-`piece` column), as `opencomposer.data.windows.split_of` draws one from a piece id.
+work must not be in two splits, so `Piece.split` is the work's (the `piece` column): 80/10/10 of the
+works, ranked by a hash of their paths (`work_splits`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import csv
 import functools
 import hashlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +48,9 @@ FAMILIES = ("strings", "winds", "brass", "other")
 _HARP, _TIMPANI = 46, 47
 # Families whose tracks may carry the tune: a solo or first violin, a flute, an oboe, a clarinet.
 _MELODY_FAMILIES = ("strings", "winds")
+_ENSEMBLES = range(48, 52)
+"""String Ensemble 1 and 2, Synth Strings 1 and 2: a whole section written on one staff (the Eroica's strings, in
+chords from the basses up), which is never the tune."""
 
 
 def family_of_program(program: int) -> str:
@@ -72,13 +75,16 @@ def melody_track_index(tracks: Sequence[Track]) -> int | None:
     the busiest candidate's): the highest, busiest part wins. Weighting by note count keeps a flute that
     doubles the violins in a few loud bars (high, but sparse) from taking the tune from the first violin
     or the soloist, who play throughout; the square root keeps a busy second violin or viola (lower, as
-    many notes) from beating them.
+    many notes) from beating them. A section on one staff (a String Ensemble program) is passed over while
+    any other candidate plays.
     """
     candidates = [
         (index, track)
         for index, track in enumerate(tracks)
         if track.notes and family_of_program(track.program) in _MELODY_FAMILIES
     ]
+    soloists = [(index, track) for index, track in candidates if track.program not in _ENSEMBLES]
+    candidates = soloists or candidates
     if not candidates:
         return None
     most_notes = max(len(track.notes) for _, track in candidates)
@@ -96,7 +102,7 @@ class MutopiaInfo:
 
     `licence` is the header's text ("Public Domain", "Creative Commons Attribution-ShareAlike 3.0", ...);
     credit `typesetter` and the Mutopia Project for the CC pieces. `work` is the `piece` column, shared by
-    the movements of one work; `split` is drawn from it.
+    the movements of one work, and `split` is its split (`work_splits`).
     """
 
     piece_id: str
@@ -108,17 +114,33 @@ class MutopiaInfo:
     work: str
     movement: int
     midi_file: str
-
-    @property
-    def split(self) -> str:
-        """The work's split: an 80/10/10 draw from a hash of `work`, so a work's movements stay together."""
-        return split_of_work(self.work)
+    split: str
 
 
-def split_of_work(work: str) -> str:
-    """ "train", "valid" or "test" for a work, from the sha256 of its path (as `split_of` does for piece ids)."""
-    bucket = int.from_bytes(hashlib.sha256(work.encode("utf-8")).digest()[:8], "big") % 100
-    return "train" if bucket < 80 else "valid" if bucket < 90 else "test"
+HELD_OUT_SHARE = 0.1
+"""The share of the works in each of the valid and test splits."""
+
+
+def work_splits(works: Iterable[str]) -> dict[str, str]:
+    """ "train", "valid" or "test" for each work: 80/10/10 of the works, in the order of the sha256 of their paths.
+
+    A work's movements stay together. The works are ranked by a hash bucket of their path (as
+    `opencomposer.data.windows.split_of` draws a piece's split) and the last tenth is the test split, the tenth
+    before it the valid one: a draw from the hash alone left 5 of the 76 works to test, 3 of whose movements
+    the bands can play, too few to measure on.
+    """
+
+    def rank(work: str) -> tuple[int, int]:
+        value = int.from_bytes(hashlib.sha256(work.encode("utf-8")).digest()[:8], "big")
+        return value % 100, value
+
+    ordered = sorted(set(works), key=rank)
+    held_out = round(HELD_OUT_SHARE * len(ordered))
+    first_valid, first_test = len(ordered) - 2 * held_out, len(ordered) - held_out
+    return {
+        work: "test" if index >= first_test else "valid" if index >= first_valid else "train"
+        for index, work in enumerate(ordered)
+    }
 
 
 @register("mutopia-orchestral")
@@ -142,7 +164,7 @@ class MutopiaOrchestral(Dataset):
             upstream="https://github.com/MutopiaProject/MutopiaProject",
             tracks=TRACKS,
             folder="mutopia-orchestral",
-            version="1",
+            version="2",  # 2: a String Ensemble staff is never the tune; 80/10/10 of the works exactly
             expected_pieces=97,  # of the 157 movements, those with two families or more
         )
 
@@ -197,6 +219,7 @@ def read_index(path: Path) -> tuple[MutopiaInfo, ...]:
     with path.open(newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     try:
+        splits = work_splits(row["piece"] for row in rows)
         return tuple(
             MutopiaInfo(
                 piece_id=f"mutopia-orchestral/{row['id']}",
@@ -208,6 +231,7 @@ def read_index(path: Path) -> tuple[MutopiaInfo, ...]:
                 work=row["piece"],
                 movement=int(row["movement"]),
                 midi_file=row["midi_file"],
+                split=splits[row["piece"]],
             )
             for row in rows
         )
