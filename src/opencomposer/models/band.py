@@ -6,16 +6,19 @@ The genre models (jazz, rock, pop, symphony) make their band in two stages, each
    pitch classes (weighted by how long they sound) and its place in the bar, sees eight beats either side
    through dilated convolutions, and gives every beat a distribution over 48 chords (12 roots x the four
    families of `opencomposer.music.chords`). It is trained with cross-entropy on the chords of the
-   genre's data, in all twelve keys. Decoding (`decode_chords`) is Viterbi over those distributions with
-   the genre's own chord-to-chord moves (`ChangeTable`, counted from the same data in root-free form:
-   the family before, the root's move in semitones, the family after, and how often the chord holds on
-   each beat of the bar), so the changes come out at the genre's pace.
+   genre's data, in all twelve keys. The changes are drawn from those distributions together with the
+   genre's own chord-to-chord moves (`ChangeTable`, counted from the same data in root-free form: the
+   family before, the root's move in semitones, the family after, and how often the chord holds on each
+   beat of the bar) by forward filtering and backward sampling (`sample_chords`; `decode_chords` is its
+   likeliest path), at a weight of the moves and a temperature fitted to the genre's pace and harmony.
 2. **Parts.** Each part of the band (piano, bass, guitar, strings, ...) keeps a bank of whole bars of
-   that part from the genre's data (`PatternBank`), every note stored relative to the root of the chord
-   under it, with that chord's family. A bar of the band draws a bar from the bank (or, as often as the
-   data repeat a figure from one bar to the next, keeps the last one) and moves every note onto the new
-   chord: the root moves (by the shortest way, so the part stays in its register) and a third, fifth or
-   seventh changes family where the chords' families differ. The drums (`DrumBank`) are bars of one
+   that part from the genre's data (`PatternBank`), silent ones included, each with its length in beats,
+   every note stored relative to the root of the chord under it, with that chord's family. A bar of the
+   band draws a bar of its own length from the bank (a waltz plays the data's three-beat bars; a length the
+   data hold too few of is cut from their 4/4 bars), or, as often as the data repeat a figure from one bar
+   to the next, keeps the last one, and moves every note onto the new chord: the root moves (by the
+   shortest way, so the part stays in its register) and a third, fifth or seventh changes family where
+   the chords' families differ. The drums (`DrumBank`) are bars of one
    Groove MIDI performance of the genre's style, chosen with a weight that favours performances at the
    melody's tempo and played on from a random bar, bar after bar, as the drummer played them.
 
@@ -39,7 +42,10 @@ from opencomposer.music.score import Note, Track
 STEPS_PER_BEAT = 4
 """The band's grid: 16th notes."""
 BEATS_PER_PATTERN = 4
-"""Bars of the banks are 4/4 bars; a bar of another length takes their first beats (or repeats them)."""
+"""The banks' usual bar: 4/4. A bar of a length the bank holds too few of takes a 4/4 bar's first beats (or
+repeats them)."""
+MIN_METER_BARS = 64
+"""Bars of a meter a bank must hold to play that meter from its own bars (a waltz from the data's 3/4 bars)."""
 N_CHORDS = 12 * len(QUALITIES)
 POSITIONS = 4
 """Beat-in-bar positions the network tells apart (the first, second, third and any later beat)."""
@@ -286,19 +292,36 @@ def move_to_chord(relative: int, source_quality: int, chord: Chord) -> int:
 @dataclass(slots=True)
 class PatternBank:
     """Bars of one part: `notes` rows (bar, onset step, length in steps, pitch above the chord's root,
-    velocity, the chord's family), sorted by bar; `repeat` is how often the data keep a bar's rhythm in the next."""
+    velocity, the chord's family), sorted by bar; `repeat` is how often the data keep a bar's rhythm in the next;
+    `beats` the length of each bar in beats (all `BEATS_PER_PATTERN` when None: a bank of 4/4 bars)."""
 
     notes: npt.NDArray[np.int16]  # (N, 6)
     bars: int
     repeat: float
+    beats: npt.NDArray[np.uint8] | None = None  # (bars,)
     offsets: npt.NDArray[np.int64] = field(init=False)
+    by_beats: dict[int, npt.NDArray[np.int64]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.offsets = np.searchsorted(self.notes[:, 0], np.arange(self.bars + 1)).astype(np.int64)
+        beats = np.full(self.bars, BEATS_PER_PATTERN, np.uint8) if self.beats is None else self.beats
+        self.by_beats = {int(length): np.flatnonzero(beats == length) for length in np.unique(beats)}
 
     def bar(self, index: int) -> npt.NDArray[np.int16]:
         """The notes of bar `index`."""
         return self.notes[self.offsets[index] : self.offsets[index + 1]]
+
+    def meter_of(self, beats_per_bar: int) -> int:
+        """The bar length the bank plays in bars of `beats_per_bar` beats: its own bars of that length where the
+        data have enough (`MIN_METER_BARS`), else its 4/4 bars (or, lacking those, its longest), cut or repeated."""
+        if len(self.by_beats.get(beats_per_bar, ())) >= MIN_METER_BARS:
+            return beats_per_bar
+        return BEATS_PER_PATTERN if BEATS_PER_PATTERN in self.by_beats else max(self.by_beats)
+
+    def draw(self, beats_per_bar: int, rng: np.random.Generator) -> int:
+        """A bar of the length `meter_of(beats_per_bar)`, drawn evenly."""
+        candidates = self.by_beats[self.meter_of(beats_per_bar)]
+        return int(candidates[rng.integers(len(candidates))])
 
 
 @dataclass(slots=True)
@@ -339,14 +362,15 @@ def render_part(
     """A part's notes over `n_bars` bars whose beats carry `chords` (one per beat)."""
     notes: list[Note] = []
     steps_per_bar = beats_per_bar * STEPS_PER_BEAT
+    pattern_steps = bank.meter_of(beats_per_bar) * STEPS_PER_BEAT
     chosen = -1
     for bar in range(n_bars):
         if chosen < 0 or rng.random() >= bank.repeat:
-            chosen = int(rng.integers(bank.bars))
+            chosen = bank.draw(beats_per_bar, rng)
         rows = bank.bar(chosen)
         for _, onset, length, relative, velocity, quality in rows.tolist():
-            # A 3/4 bar plays the pattern's first three beats; a longer one starts it again.
-            for repeat_start in range(0, steps_per_bar, BEATS_PER_PATTERN * STEPS_PER_BEAT):
+            # A bar shorter than the pattern plays its first beats; a longer one starts it again.
+            for repeat_start in range(0, steps_per_bar, pattern_steps):
                 step = repeat_start + onset
                 if step >= steps_per_bar:
                     continue
@@ -545,6 +569,8 @@ class Band:
         for name, bank in self.banks.items():
             out[f"bank.{name}.notes"] = torch.from_numpy(bank.notes.astype(np.int16))
             out[f"bank.{name}.meta"] = torch.tensor([bank.bars, round(bank.repeat * 1_000_000)], dtype=torch.int64)
+            if bank.beats is not None:
+                out[f"bank.{name}.beats"] = torch.from_numpy(bank.beats.astype(np.uint8))
         if self.drums is not None:
             out["drums.hits"] = torch.from_numpy(self.drums.hits)
             out["drums.performance"] = torch.from_numpy(self.drums.performance)
@@ -568,7 +594,13 @@ def band_from_weights(
     banks = {}
     for part in parts:
         bars, repeat = weights[f"bank.{part.name}.meta"].tolist()
-        banks[part.name] = PatternBank(weights[f"bank.{part.name}.notes"].numpy(), int(bars), repeat / 1_000_000)
+        beats = weights.get(f"bank.{part.name}.beats")
+        banks[part.name] = PatternBank(
+            weights[f"bank.{part.name}.notes"].numpy(),
+            int(bars),
+            repeat / 1_000_000,
+            None if beats is None else beats.numpy(),
+        )
     drums = None
     if "drums.hits" in weights:
         drums = DrumBank(

@@ -60,7 +60,7 @@ from opencomposer.training.trainer import BatchSource, Evaluator, TrainResult
 CROP_BEATS = 64
 """Beats in one training example of the chord network (16 bars of 4/4)."""
 MAX_BANK_BARS = 6000
-"""Bars kept in one part's bank (drawn evenly from the training pieces): enough variety, a small file."""
+"""Bars kept in one part's bank (as many from every training piece, `bars_per_piece`): enough variety, a small file."""
 MAX_DRUM_BARS = 6000
 
 
@@ -336,48 +336,69 @@ def read_beat_pieces(
 
 
 def fill_bank(pieces: Sequence[BeatPiece], sources: Sequence[str], rng: np.random.Generator) -> PatternBank:
-    """A part's bank: the 4/4 bars of the pieces' `sources` tracks, notes relative to their beat's chord root."""
-    bars: list[list[tuple[int, int, int, int, int]]] = []
+    """A part's bank: the bars of the pieces' `sources` tracks, each with its length in beats (a waltz's bars
+    are three beats long), notes relative to their beat's chord root."""
+    by_piece: list[tuple[list[list[tuple[int, int, int, int, int]]], int]] = []
     same_rhythm, pairs = 0, 0
     for piece in pieces:
-        if piece.beats_per_bar != 4:
-            continue
         # A piece without the part counts too: its bars are the part's silences, as often as the genre's.
         tracks = [track for track in piece.score.tracks if track.name in sources and track.notes]
-        resolution = piece.score.resolution
-        ticks_per_step = resolution / STEPS_PER_BEAT
-        n_bars = len(piece.labels) // 4
+        ticks_per_step = piece.score.resolution / STEPS_PER_BEAT
+        beats_per_bar = piece.beats_per_bar
+        steps_per_bar = beats_per_bar * STEPS_PER_BEAT
+        n_bars = len(piece.labels) // beats_per_bar
         piece_bars: list[list[tuple[int, int, int, int, int]]] = [[] for _ in range(n_bars)]
+        # A bar whose notes all sound over a chord is kept, a silent one whatever the chords: where the chords are
+        # read from the accompaniment, a beat with none is one where it rests, and those rests are the genre's too.
+        unplaced: set[int] = set()
         for track in tracks:
             for note in track.notes:
                 step = round(note.start / ticks_per_step)
-                bar, onset = divmod(step, 16)
+                bar, onset = divmod(step, steps_per_bar)
                 if bar >= n_bars:
                     continue
                 remaining = max(1, round(note.duration / ticks_per_step))
                 # A note held over a bar line sounds in the next bar too: it starts that bar's copy.
                 while remaining > 0 and bar < n_bars:
-                    label = int(piece.labels[bar * 4 + onset // STEPS_PER_BEAT])
-                    length = min(remaining, 16 - onset)
+                    label = int(piece.labels[bar * beats_per_bar + onset // STEPS_PER_BEAT])
+                    length = min(remaining, steps_per_bar - onset)
                     if label >= 0:
                         relative = note.pitch - index_chord(label).root
                         piece_bars[bar].append((onset, length, relative, note.velocity, label % 4))
+                    else:
+                        unplaced.add(bar)
                     remaining -= length
                     bar, onset = bar + 1, 0
-        labelled = [bar for bar in range(n_bars) if np.all(piece.labels[bar * 4 : bar * 4 + 4] >= 0)]
-        for bar in labelled:
-            bars.append(sorted(piece_bars[bar]))
-            if bar - 1 in labelled and piece_bars[bar] and piece_bars[bar - 1]:
+        by_piece.append(([sorted(piece_bars[bar]) for bar in range(n_bars) if bar not in unplaced], beats_per_bar))
+        for bar in range(n_bars):
+            if bar in unplaced:
+                continue
+            if bar > 0 and bar - 1 not in unplaced and piece_bars[bar] and piece_bars[bar - 1]:
                 pairs += 1
                 same_rhythm += {row[0] for row in piece_bars[bar]} == {row[0] for row in piece_bars[bar - 1]}
-    if not bars:
-        raise TrainingError(f"No 4/4 bar of the tracks {list(sources)} has a chord under it; nothing to learn from.")
-    if len(bars) > MAX_BANK_BARS:
-        keep = np.sort(rng.choice(len(bars), MAX_BANK_BARS, replace=False))
-        bars = [bars[index] for index in keep]
+    if not any(bar for piece_bars, _ in by_piece for bar in piece_bars):
+        raise TrainingError(f"No bar of the tracks {list(sources)} has a chord under it; nothing to learn from.")
+    bars: list[list[tuple[int, int, int, int, int]]] = []
+    beats: list[int] = []
+    share = bars_per_piece([len(piece_bars) for piece_bars, _ in by_piece], MAX_BANK_BARS)
+    for (piece_bars, beats_per_bar), count in zip(by_piece, share, strict=True):
+        keep = np.sort(rng.choice(len(piece_bars), count, replace=False)) if count < len(piece_bars) else range(count)
+        bars += [piece_bars[index] for index in keep]
+        beats += [beats_per_bar] * count
     rows = [(index, *row) for index, bar in enumerate(bars) for row in bar]
     notes = np.array(rows, dtype=np.int16).reshape(-1, 6)
-    return PatternBank(notes, len(bars), same_rhythm / pairs if pairs else 0.0)
+    return PatternBank(notes, len(bars), same_rhythm / pairs if pairs else 0.0, np.array(beats, dtype=np.uint8))
+
+
+def bars_per_piece(lengths: Sequence[int], most: int) -> list[int]:
+    """How many of each piece's bars a bank of at most `most` bars keeps: all of them while they fit, else the
+    same number from every piece (all of a shorter one), so a long symphony speaks no louder than a short dance."""
+    if sum(lengths) <= most:
+        return list(lengths)
+    cap = 0
+    while sum(min(length, cap + 1) for length in lengths) <= most:
+        cap += 1
+    return [min(length, cap) for length in lengths]
 
 
 def fill_drums(style: str, rng: np.random.Generator, *, split: str = "train") -> tuple[DrumBank, int]:
