@@ -16,6 +16,7 @@ from opencomposer.errors import DatasetError, TrainingError
 from opencomposer.models.band import (
     DRUM_NOTES,
     ChangeTable,
+    PatternBank,
     chord_index,
     decode_chords,
     index_chord,
@@ -26,7 +27,15 @@ from opencomposer.music.chords import QUALITIES, Chord, estimate_chord, parse_ha
 from opencomposer.music.score import Note, Score, Track
 from opencomposer.registry import get_model
 from opencomposer.techniques.band import Band
-from opencomposer.training.band import BandPreset, BandRecipe, PartSpec, beat_chords, fill_bank, read_beat_pieces
+from opencomposer.training.band import (
+    BandPreset,
+    BandRecipe,
+    PartSpec,
+    bars_per_piece,
+    beat_chords,
+    fill_bank,
+    read_beat_pieces,
+)
 from opencomposer.training.band_eval import calibrate
 from opencomposer.training.road import run_training
 
@@ -150,6 +159,87 @@ def test_a_note_held_over_a_bar_line_sounds_in_the_next_bars_of_the_bank() -> No
     assert {note.pitch % 12 for note in notes} == {5, 9, 0}  # F A C
 
 
+def test_a_bar_where_the_part_rests_is_banked_even_with_no_chord_over_it() -> None:
+    # Bar 0: chords and bass; bar 1: the accompaniment rests (no chord can be read there); bar 2: chords again.
+    chords = tuple(Note(pitch, bar * BAR, BAR, 70) for bar in (0, 2) for pitch in (48, 52, 55))
+    score = Score(
+        resolution=RESOLUTION,
+        tracks=(
+            Track("Melody", notes=tuple(Note(60, bar * BAR, BAR) for bar in range(3)), role="melody"),
+            Track("Chords", notes=chords, role="accompaniment"),
+        ),
+    )
+    labels = beat_chords(score, None, 12)
+    assert (labels[4:8] < 0).all() and (labels[:4] >= 0).all()
+    beats = [read_beat_pieces(_single(score), replace(TINY_PRESET, chords_track=None))[0]]
+    bank = fill_bank(beats, ("Chords",), np.random.default_rng(0))
+    # The silent bar counts: the band rests as often as the data do.
+    assert bank.bars == 3 and [len(bank.bar(index)) for index in range(3)] == [3, 0, 3]
+
+
+def _waltz(bars: int) -> Score:
+    """A 3/4 tune with an oom-pah-pah accompaniment: the root on beat 1, the chord on beats 2 and 3."""
+    melody = tuple(Note(64, bar * 3 * RESOLUTION, 3 * RESOLUTION) for bar in range(bars))
+    accompaniment = tuple(
+        note
+        for bar in range(bars)
+        for note in (
+            Note(48, bar * 3 * RESOLUTION, RESOLUTION),
+            *(Note(pitch, (bar * 3 + beat) * RESOLUTION, RESOLUTION) for beat in (1, 2) for pitch in (52, 55)),
+        )
+    )
+    return Score(
+        resolution=RESOLUTION,
+        time_signature=(3, 4),
+        tracks=(
+            Track("Melody", notes=melody, role="melody"),
+            Track("Chords", notes=accompaniment, role="accompaniment"),
+        ),
+    )
+
+
+def test_a_waltz_is_played_from_the_datas_three_beat_bars_where_the_bank_holds_enough() -> None:
+    waltz = read_beat_pieces(_single(_waltz(80)), replace(TINY_PRESET, chords_track=None))[0]
+    four = read_beat_pieces(_single(piece(0, bars=80)), TINY_PRESET)[0]
+    bank = fill_bank([waltz, four], ("Chords",), np.random.default_rng(0))
+    assert {beats: len(bars) for beats, bars in bank.by_beats.items()} == {3: 80, 4: 80}
+    assert bank.meter_of(3) == 3 and bank.meter_of(4) == 4
+    # A waltz gets oom-pah-pah: a single note on the downbeat, the chord on the two beats after it.
+    notes = render_part(bank, [F] * 12, 3, 4, np.random.default_rng(0), RESOLUTION // 4)
+    for bar in range(4):
+        onsets = sorted(
+            {
+                note.start - bar * 3 * RESOLUTION
+                for note in notes
+                if bar * 3 * RESOLUTION <= note.start < (bar + 1) * 3 * RESOLUTION
+            }
+        )
+        assert onsets == [0, RESOLUTION, 2 * RESOLUTION]
+    # A bank with too few bars of a meter plays it from its 4/4 bars, cut to the bar.
+    short = fill_bank(
+        [read_beat_pieces(_single(_waltz(8)), replace(TINY_PRESET, chords_track=None))[0], four],
+        ("Chords",),
+        np.random.default_rng(0),
+    )
+    assert short.meter_of(3) == 4
+    assert all(
+        note.start % (3 * RESOLUTION) < 3 * RESOLUTION
+        for note in render_part(short, [F] * 12, 3, 4, np.random.default_rng(0), RESOLUTION // 4)
+    )
+
+
+def test_a_full_bank_takes_as_many_bars_from_every_piece() -> None:
+    assert bars_per_piece([10, 20, 30], 100) == [10, 20, 30]
+    assert bars_per_piece([10, 2000, 300], 600) == [10, 295, 295]
+    assert sum(bars_per_piece([5, 7, 1000, 3000], 601)) <= 601
+
+
+def test_a_bank_saved_before_meters_loads_as_four_four_bars() -> None:
+    bank = fill_bank(read_beat_pieces(Tiny(), TINY_PRESET, splits=("train",)), ("Chords",), np.random.default_rng(0))
+    old = PatternBank(bank.notes, bank.bars, bank.repeat)
+    assert old.meter_of(3) == 4 and len(old.by_beats[4]) == bank.bars
+
+
 def _single(score: Score) -> Dataset:
     class One(Dataset):
         def __init__(self) -> None:
@@ -170,21 +260,32 @@ def test_a_run_leaves_an_installed_band_that_keeps_the_melody_and_plays_the_chan
     assert card.training["command"] == "cmd" and card.training["steps"] == 30
     assert card.training["learnt_from"]["Chords"].startswith("the ChordNet")
     assert "chord_accuracy" in card.metrics["final_eval"]
-    # The weight of the moves is the one whose changes come as often as the valid pieces' own chords do.
+    # At the chosen temperature, the weight of the moves is the one whose changes come as often as the valid
+    # pieces' own chords do; the temperature is the one whose bands stay in key as often as theirs.
     fitted = card.metrics["calibration"]
-    rates, data_rate = fitted["chord_changes_per_beat_by_weight"], fitted["data_chord_changes_per_beat"]
+    temperature = f"{fitted['temperature']:g}"
+    rates = fitted["chord_changes_per_beat_by_temperature_and_weight"][temperature]
+    data_rate = fitted["data_chord_changes_per_beat"]
     assert (
         card.decoding["chord_weight"]
         == fitted["chord_weight"]
+        == fitted["chord_weight_by_temperature"][temperature]
         == float(min(rates, key=lambda weight: abs(rates[weight] - data_rate)))
     )
+    in_key, data_in_key = fitted["in_scale_ratio_by_temperature"], fitted["data_in_scale_ratio"]
+    gaps = {value: abs(in_key[value] - data_in_key) for value in in_key}
+    close = [value for value in gaps if gaps[value] <= fitted["data_in_scale_standard_error"]]
+    assert temperature == min(close or [min(gaps, key=gaps.__getitem__)], key=lambda value: abs(float(value) - 1))
     assert card.decoding["temperature"] == fitted["temperature"]
     band = Band.from_model("my-band")
     assert band.band.chord_weight == card.decoding["chord_weight"]
     # Fitted on the network as it ships (no dropout): the shipped band measures the same again.
     valid = read_beat_pieces(Tiny(), TINY_PRESET, splits=("valid",))
     again = calibrate(band.band, TINY_PRESET, valid)
-    assert again["chord_changes_per_beat_by_weight"] == fitted["chord_changes_per_beat_by_weight"]
+    assert (
+        again["chord_changes_per_beat_by_temperature_and_weight"]
+        == fitted["chord_changes_per_beat_by_temperature_and_weight"]
+    )
     assert again["in_scale_ratio_by_temperature"] == fitted["in_scale_ratio_by_temperature"]
     melody = piece(99, bars=4).tracks[0]
     given = Score(resolution=RESOLUTION, tracks=(melody,))

@@ -258,75 +258,90 @@ def _drum_figures(rows: Sequence[dict[str, float]]) -> dict[str, float]:
 
 
 CHORD_WEIGHTS = (0.25, 0.375, 0.5, 0.75, 1.0, 1.5)
-TEMPERATURES = (0.0, 0.25, 0.5, 0.75, 1.0)
+TEMPERATURES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 
 
 def calibrate(band: Band, preset: BandPreset, pieces: Sequence[BeatPiece], seed: int = 0) -> dict[str, Any]:
-    """How the band draws its changes, fitted to the data's own on `pieces` (the valid split), in two steps.
+    """How the band draws its changes, fitted to the data's own on `pieces` (the valid split).
 
-    1. ``chord_weight`` (how much the genre's counted moves weigh against the network's beat-by-beat view, which
-       already reads the melody around each beat): each of `CHORD_WEIGHTS` tried at temperature 1, the one whose
-       chords change as often per beat as the data's kept. Counting the moves at full weight on top of the
-       network's context holds chords about twice as long as the data do. Only data whose chords are written
-       symbols (`BandPreset.chords_track`) say how often the changes come; chords estimated from an accompaniment
-       flicker with its voicings, so other data keep the preset's weight.
-    2. ``temperature``: each of `TEMPERATURES` tried with that weight, the one whose bands stay in key as often as
-       the data's own kept.
+    For each of `TEMPERATURES` (how boldly the chords are drawn: 1 as the model believes, above 1 bolder), the
+    ``chord_weight`` of `CHORD_WEIGHTS` (how much the genre's counted moves weigh against the network's
+    beat-by-beat view, which already reads the melody around each beat) whose chords change as often per beat
+    as the data's; then the temperature, with its weight, whose bands stay in key as often as the data's own
+    (of those within the standard error of the data's own mean, the one nearest 1: as the network believes).
+    The two are fitted together because a bolder draw also changes chords more often: jazz, whose players
+    reach outside the key far more than a network sure of the melody's key would, needs a draw bolder than 1
+    at a weight that keeps its changes at the data's pace.
 
+    Only data whose chords are written symbols (`BandPreset.chords_track`) say how often the changes come;
+    chords estimated from an accompaniment flicker with its voicings, so other data keep the preset's weight.
     A dataset without stretches to measure on keeps the preset's weight and the likeliest changes (temperature 0).
     """
     stretches = segments(pieces)
     if not stretches:
         return {"chord_weight": preset.chord_weight, "temperature": 0.0, "stretches": 0}
     original = band.chord_weight, band.temperature
-    rates: dict[str, float] = {}
     data_rate = float(np.mean([_change_rate(list(stretch.labels)) for stretch in stretches]))
-    weight = preset.chord_weight
+    compared = [part.name for part in preset.parts]
+    data_in_key = np.array(
+        [
+            band_values(
+                stretch.score.with_tracks([stretch.melody, *data_band(stretch.score, preset)]), stretch.steps_per_bar
+            ).get("in_scale_ratio", np.nan)
+            for stretch in stretches
+        ]
+    )
+    data_in_key = data_in_key[np.isfinite(data_in_key)]
+    target = float(np.mean(data_in_key)) if len(data_in_key) else math.nan
+    error = float(np.std(data_in_key, ddof=1) / math.sqrt(len(data_in_key))) if len(data_in_key) > 1 else 0.0
+    rates: dict[str, dict[str, float]] = {}
+    weights: dict[str, float] = {}
+    tried: dict[str, float] = {}
     try:
-        band.temperature = 1.0
-        for candidate in CHORD_WEIGHTS if preset.chords_track is not None else ():
-            band.chord_weight = candidate
-            rates[f"{candidate:g}"] = float(
-                np.mean(
-                    [_change_rate(stretch.chords_by(band, seed + index)) for index, stretch in enumerate(stretches)]
-                )
-            )
-        if rates:
-            weight = min(CHORD_WEIGHTS, key=lambda value: abs(rates[f"{value:g}"] - data_rate))
-        band.chord_weight = weight
-        compared = [part.name for part in preset.parts]
-        target = _mean(
-            [
-                band_values(
-                    stretch.score.with_tracks([stretch.melody, *data_band(stretch.score, preset)]),
-                    stretch.steps_per_bar,
-                )
-                for stretch in stretches
-            ],
-            "in_scale_ratio",
-        )
-        tried: dict[str, float] = {}
         for temperature in TEMPERATURES:
+            key = f"{temperature:g}"
             band.temperature = temperature
+            weight = preset.chord_weight
+            if preset.chords_track is not None:
+                rates[key] = {}
+                for candidate in CHORD_WEIGHTS:
+                    band.chord_weight = candidate
+                    rates[key][f"{candidate:g}"] = float(
+                        np.mean(
+                            [
+                                _change_rate(stretch.chords_by(band, seed + index))
+                                for index, stretch in enumerate(stretches)
+                            ]
+                        )
+                    )
+                weight = min(CHORD_WEIGHTS, key=lambda value: abs(rates[key][f"{value:g}"] - data_rate))
+            weights[key] = band.chord_weight = weight
             rows = []
             for index, stretch in enumerate(stretches):
                 made = stretch.score.with_tracks([stretch.melody, *stretch.played_by(band, seed + index, drums=False)])
                 rows.append(band_values(made, stretch.steps_per_bar, compared))
-            tried[f"{temperature:g}"] = _mean(rows, "in_scale_ratio")
+            tried[key] = _mean(rows, "in_scale_ratio")
     finally:
         band.chord_weight, band.temperature = original
-    chosen = min(TEMPERATURES, key=lambda value: abs(tried[f"{value:g}"] - target))
+    gaps = {value: abs(tried[f"{value:g}"] - target) for value in TEMPERATURES}
+    # Within the data's own standard error every temperature matches as well as the valid split can tell; the band
+    # then draws as its network believes (1), or as near to that as the data allow.
+    close = [value for value in TEMPERATURES if gaps[value] <= error] or [min(TEMPERATURES, key=gaps.__getitem__)]
+    chosen = min(close, key=lambda value: abs(value - 1.0))
     return {
-        "chord_weight": weight,
-        "chord_changes_per_beat_by_weight": rates,
-        "data_chord_changes_per_beat": data_rate,
+        "chord_weight": weights[f"{chosen:g}"],
         "temperature": chosen,
+        "chord_changes_per_beat_by_temperature_and_weight": rates,
+        "chord_weight_by_temperature": weights,
+        "data_chord_changes_per_beat": data_rate,
         "in_scale_ratio_by_temperature": tried,
         "data_in_scale_ratio": target,
+        "data_in_scale_standard_error": error,
         "stretches": len(stretches),
-        "what": "The weight of the genre's chord moves whose changes come as often as the data's, then the "
-        "temperature of the chords' draw whose bands stay in key as often as the data's own, both on the valid "
-        "split; the technique's harmony_risk scales the temperature (1 = this).",
+        "what": "For each temperature of the chords' draw, the weight of the genre's chord moves whose changes come "
+        "as often as the data's; then the temperature whose bands stay in key as often as the data's own (of those "
+        "within the standard error of the data's mean, the one nearest 1), both on the valid split; the "
+        "technique's harmony_risk scales the temperature (1 = this).",
     }
 
 
