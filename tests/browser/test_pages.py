@@ -35,6 +35,20 @@ def chart_points(page: Page, title: str) -> int:
     return int(value or 0)
 
 
+@pytest.mark.parametrize("route", ["studio", "compositions", "models", "training", "learn", "challenges"])
+def test_every_page_loads_without_an_error_in_the_console_or_a_failed_request(
+    page: Page, studio: RunningStudio, route: str
+) -> None:
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("response", lambda response: problems.append(response.url) if response.status >= 400 else None)
+    page.on("requestfailed", lambda request: problems.append(request.url))
+    open_page(page, studio, route)
+    page.wait_for_timeout(1000)  # what the page asks for once it shows (its lists, the status line)
+    assert problems == []
+
+
 def test_compositions_are_listed_renamed_opened_and_deleted(page: Page, studio: RunningStudio) -> None:
     made = make_composition(studio, "Twinkle for the list")
     doomed = make_composition(studio, "Twinkle to delete")
