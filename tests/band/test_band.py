@@ -15,11 +15,13 @@ from opencomposer.data.registry import Dataset, DatasetInfo, Piece, TrackSlot, f
 from opencomposer.errors import DatasetError, TrainingError
 from opencomposer.models.band import (
     DRUM_NOTES,
+    NOT_LEADING,
     ChangeTable,
     PatternBank,
     chord_index,
     decode_chords,
     index_chord,
+    leads_into,
     move_to_chord,
     render_part,
 )
@@ -35,6 +37,7 @@ from opencomposer.training.band import (
     beat_chords,
     fill_bank,
     read_beat_pieces,
+    same_figure_as,
 )
 from opencomposer.training.band_eval import calibrate
 from opencomposer.training.road import run_training
@@ -238,6 +241,48 @@ def test_a_bank_saved_before_meters_loads_as_four_four_bars() -> None:
     bank = fill_bank(read_beat_pieces(Tiny(), TINY_PRESET, splits=("train",)), ("Chords",), np.random.default_rng(0))
     old = PatternBank(bank.notes, bank.bars, bank.repeat)
     assert old.meter_of(3) == 4 and len(old.by_beats[4]) == bank.bars
+
+
+def test_a_chromatic_approach_leads_into_whichever_chord_comes_next() -> None:
+    c7, f7, g7 = Chord(0, (0, 4, 7, 10)), Chord(5, (0, 4, 7, 10)), Chord(7, (0, 4, 7, 10))
+    assert leads_into(54, c7, f7)  # G-flat: outside C7, a half step above F
+    assert leads_into(52, c7, f7) is False  # E: C7's own third
+    assert leads_into(50, c7, f7) is False  # D: outside C7 but no step into F
+    # A walking bass over C7 | F7 whose last note steps into F; banked, and played over G7 | C7 and over G7 held.
+    bass = tuple(
+        Note(pitch, beat * RESOLUTION, RESOLUTION) for beat, pitch in enumerate((36, 40, 43, 42, 41, 45, 48, 45))
+    )
+    chords = tuple(
+        Note(pitch, bar * BAR, BAR, 70)
+        for bar, root in enumerate((48, 53))
+        for pitch in (root, root + 4, root + 7, root + 10)
+    )
+    score = Score(
+        resolution=RESOLUTION,
+        tracks=(
+            Track("Melody", notes=(Note(72, 0, 2 * BAR),), role="melody"),
+            Track("Chords", notes=chords, role="accompaniment"),
+            Track("Bass", notes=bass, role="accompaniment"),
+        ),
+    )
+    beats = [read_beat_pieces(_single(score), replace(TINY_PRESET, chords_track="Chords"))[0]]
+    bank = fill_bank(beats, ("Bass",), np.random.default_rng(0))
+    first = bank.bar(0)
+    assert first[-1, 7] == QUALITIES.index("dom") and first[:-1, 7].tolist() == [NOT_LEADING] * 3
+    walk = PatternBank(first, 1, 0.0)  # the C7 bar alone
+    c = Chord(0, (0, 4, 7))
+    into_c = render_part(walk, [g7] * 4 + [c] * 4, 4, 1, np.random.default_rng(0), RESOLUTION // 4, (28, 60))
+    assert into_c[-1].pitch % 12 == 1  # D-flat, a half step above C (as G-flat was above F)
+    held = render_part(walk, [g7] * 8, 4, 1, np.random.default_rng(0), RESOLUTION // 4, (28, 60))
+    assert held[-1].pitch % 12 == (42 - 36 + 7) % 12  # no change ahead: the note keeps its place over G7
+
+
+def test_a_part_keeps_its_figure_as_often_as_the_data_play_mostly_the_same_notes_again() -> None:
+    walk = [(0, 4, 0, 90, 2), (4, 4, 4, 90, 2), (8, 4, 7, 90, 2), (12, 4, 10, 90, 2)]
+    other_walk = [(0, 4, 0, 90, 2), (4, 4, 2, 90, 2), (8, 4, 3, 90, 2), (12, 4, 6, 90, 2)]
+    assert same_figure_as(walk, walk)
+    assert not same_figure_as(walk, other_walk)  # the same rhythm, another line
+    assert same_figure_as(walk, [*walk[:3], (12, 4, 9, 90, 2)])  # three of five notes shared
 
 
 def _single(score: Score) -> Dataset:

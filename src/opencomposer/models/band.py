@@ -15,12 +15,14 @@ The genre models (jazz, rock, pop, symphony) make their band in two stages, each
    that part from the genre's data (`PatternBank`), silent ones included, each with its length in beats,
    every note stored relative to the root of the chord under it, with that chord's family. A bar of the
    band draws a bar of its own length from the bank (a waltz plays the data's three-beat bars; a length the
-   data hold too few of is cut from their 4/4 bars), or, as often as the data repeat a figure from one bar
-   to the next, keeps the last one, and moves every note onto the new chord: the root moves (by the
-   shortest way, so the part stays in its register) and a third, fifth or seventh changes family where
-   the chords' families differ. The drums (`DrumBank`) are bars of one
-   Groove MIDI performance of the genre's style, chosen with a weight that favours performances at the
-   melody's tempo and played on from a random bar, bar after bar, as the drummer played them.
+   data hold too few of is cut from their 4/4 bars), or, as often as the data play mostly the same figure
+   again in the next bar, keeps the last one, and moves every note onto the new chord: the root moves (by
+   the shortest way, so the part stays in its register) and a third, fifth or seventh changes family where
+   the chords' families differ. A note that stepped by a half step into the data's next chord (a walking
+   bass's chromatic approach) steps into the band's next chord where the band's chord changes after it.
+   The drums (`DrumBank`) are bars of one Groove MIDI performance of the genre's style, chosen with a
+   weight that favours performances at the melody's tempo and played on from a random bar, bar after bar,
+   as the drummer played them.
 
 Everything here is numpy except `ChordNet`; torch is imported by the module (it is a network's module),
 but a band's rendering after the chords is plain numpy and fast.
@@ -280,6 +282,19 @@ _REMAP: dict[tuple[str, str], dict[int, int]] = {
 seventh to seventh); any other note, a blue third or a chromatic approach, keeps its interval above the root."""
 
 
+NOT_LEADING = -1
+"""The next chord's family of a bank note that belongs to its own chord (see `leads_into`)."""
+
+
+def leads_into(pitch: int, chord: Chord, following: Chord) -> bool:
+    """Whether a note sounding on the last beat before `following` is a chromatic approach to it: a half step
+    from the next root and outside its own chord's seventh chord (a walking bass's step into the next chord)."""
+    own = (pitch - chord.root) % 12
+    if own == 0 or own in _TONES[chord.quality]:
+        return False
+    return (pitch - following.root) % 12 in (1, 11)
+
+
 def move_to_chord(relative: int, source_quality: int, chord: Chord) -> int:
     """A note stored `relative` semitones above its chord's root (of family `source_quality`), placed over
     `chord`: the root moves the shortest way and a chord tone changes family where the families differ."""
@@ -292,10 +307,12 @@ def move_to_chord(relative: int, source_quality: int, chord: Chord) -> int:
 @dataclass(slots=True)
 class PatternBank:
     """Bars of one part: `notes` rows (bar, onset step, length in steps, pitch above the chord's root,
-    velocity, the chord's family), sorted by bar; `repeat` is how often the data keep a bar's rhythm in the next;
-    `beats` the length of each bar in beats (all `BEATS_PER_PATTERN` when None: a bank of 4/4 bars)."""
+    velocity, the chord's family, and for a note that leads into the next chord (`leads_into`) its pitch above
+    that chord's root and that chord's family, else 0 and `NOT_LEADING`), sorted by bar; `repeat` is how often
+    the data play mostly the same figure in the next bar; `beats` the length of each bar in beats (all
+    `BEATS_PER_PATTERN` when None: a bank of 4/4 bars). A bank saved with six columns has no leading notes."""
 
-    notes: npt.NDArray[np.int16]  # (N, 6)
+    notes: npt.NDArray[np.int16]  # (N, 8)
     bars: int
     repeat: float
     beats: npt.NDArray[np.uint8] | None = None  # (bars,)
@@ -303,6 +320,9 @@ class PatternBank:
     by_beats: dict[int, npt.NDArray[np.int64]] = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.notes.shape[1] == 6:
+            leading = np.tile(np.array([[0, NOT_LEADING]], dtype=self.notes.dtype), (len(self.notes), 1))
+            self.notes = np.concatenate([self.notes, leading], axis=1)
         self.offsets = np.searchsorted(self.notes[:, 0], np.arange(self.bars + 1)).astype(np.int64)
         beats = np.full(self.bars, BEATS_PER_PATTERN, np.uint8) if self.beats is None else self.beats
         self.by_beats = {int(length): np.flatnonzero(beats == length) for length in np.unique(beats)}
@@ -368,7 +388,7 @@ def render_part(
         if chosen < 0 or rng.random() >= bank.repeat:
             chosen = bank.draw(beats_per_bar, rng)
         rows = bank.bar(chosen)
-        for _, onset, length, relative, velocity, quality in rows.tolist():
+        for _, onset, length, relative, velocity, quality, ahead, ahead_quality in rows.tolist():
             # A bar shorter than the pattern plays its first beats; a longer one starts it again.
             for repeat_start in range(0, steps_per_bar, pattern_steps):
                 step = repeat_start + onset
@@ -378,7 +398,12 @@ def render_part(
                 chord = chords[beat] if beat < len(chords) else None
                 if chord is None:
                     continue
-                pitch = move_to_chord(relative, quality, chord)
+                following = chords[beat + 1] if beat + 1 < len(chords) else None
+                if ahead_quality != NOT_LEADING and following is not None and following != chord:
+                    # It led into the data's next chord: it leads into this band's next one.
+                    pitch = move_to_chord(ahead, ahead_quality, following)
+                else:
+                    pitch = move_to_chord(relative, quality, chord)
                 while pitch < pitch_range[0]:
                     pitch += 12
                 while pitch > pitch_range[1]:

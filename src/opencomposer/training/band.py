@@ -32,6 +32,7 @@ from opencomposer.models import count_parameters
 from opencomposer.models.band import (
     DRUM_NOTES,
     FEATURES,
+    NOT_LEADING,
     STEPS_PER_BEAT,
     Band,
     BandConfig,
@@ -43,6 +44,7 @@ from opencomposer.models.band import (
     beat_features,
     chord_index,
     index_chord,
+    leads_into,
     pitch_class_weights,
     transpose_features,
     transpose_labels,
@@ -338,8 +340,8 @@ def read_beat_pieces(
 def fill_bank(pieces: Sequence[BeatPiece], sources: Sequence[str], rng: np.random.Generator) -> PatternBank:
     """A part's bank: the bars of the pieces' `sources` tracks, each with its length in beats (a waltz's bars
     are three beats long), notes relative to their beat's chord root."""
-    by_piece: list[tuple[list[list[tuple[int, int, int, int, int]]], int]] = []
-    same_rhythm, pairs = 0, 0
+    by_piece: list[tuple[list[list[tuple[int, int, int, int, int, int, int]]], int]] = []
+    same_figure, pairs = 0, 0
     for piece in pieces:
         # A piece without the part counts too: its bars are the part's silences, as often as the genre's.
         tracks = [track for track in piece.score.tracks if track.name in sources and track.notes]
@@ -347,7 +349,7 @@ def fill_bank(pieces: Sequence[BeatPiece], sources: Sequence[str], rng: np.rando
         beats_per_bar = piece.beats_per_bar
         steps_per_bar = beats_per_bar * STEPS_PER_BEAT
         n_bars = len(piece.labels) // beats_per_bar
-        piece_bars: list[list[tuple[int, int, int, int, int]]] = [[] for _ in range(n_bars)]
+        piece_bars: list[list[tuple[int, int, int, int, int, int, int]]] = [[] for _ in range(n_bars)]
         # A bar whose notes all sound over a chord is kept, a silent one whatever the chords: where the chords are
         # read from the accompaniment, a beat with none is one where it rests, and those rests are the genre's too.
         unplaced: set[int] = set()
@@ -360,11 +362,22 @@ def fill_bank(pieces: Sequence[BeatPiece], sources: Sequence[str], rng: np.rando
                 remaining = max(1, round(note.duration / ticks_per_step))
                 # A note held over a bar line sounds in the next bar too: it starts that bar's copy.
                 while remaining > 0 and bar < n_bars:
-                    label = int(piece.labels[bar * beats_per_bar + onset // STEPS_PER_BEAT])
+                    beat = bar * beats_per_bar + onset // STEPS_PER_BEAT
+                    label = int(piece.labels[beat])
                     length = min(remaining, steps_per_bar - onset)
                     if label >= 0:
-                        relative = note.pitch - index_chord(label).root
-                        piece_bars[bar].append((onset, length, relative, note.velocity, label % 4))
+                        chord = index_chord(label)
+                        following = int(piece.labels[beat + 1]) if beat + 1 < len(piece.labels) else -1
+                        ahead, ahead_quality = 0, NOT_LEADING
+                        if (
+                            following >= 0
+                            and following != label
+                            and leads_into(note.pitch, chord, index_chord(following))
+                        ):
+                            ahead, ahead_quality = note.pitch - index_chord(following).root, following % 4
+                        piece_bars[bar].append(
+                            (onset, length, note.pitch - chord.root, note.velocity, label % 4, ahead, ahead_quality)
+                        )
                     else:
                         unplaced.add(bar)
                     remaining -= length
@@ -375,10 +388,12 @@ def fill_bank(pieces: Sequence[BeatPiece], sources: Sequence[str], rng: np.rando
                 continue
             if bar > 0 and bar - 1 not in unplaced and piece_bars[bar] and piece_bars[bar - 1]:
                 pairs += 1
-                same_rhythm += {row[0] for row in piece_bars[bar]} == {row[0] for row in piece_bars[bar - 1]}
+                # Mostly the same figure: the same notes above the chord's root at the same steps (a walking bass
+                # keeps its rhythm in every bar, but hardly ever its line).
+                same_figure += same_figure_as(piece_bars[bar], piece_bars[bar - 1])
     if not any(bar for piece_bars, _ in by_piece for bar in piece_bars):
         raise TrainingError(f"No bar of the tracks {list(sources)} has a chord under it; nothing to learn from.")
-    bars: list[list[tuple[int, int, int, int, int]]] = []
+    bars: list[list[tuple[int, int, int, int, int, int, int]]] = []
     beats: list[int] = []
     share = bars_per_piece([len(piece_bars) for piece_bars, _ in by_piece], MAX_BANK_BARS)
     for (piece_bars, beats_per_bar), count in zip(by_piece, share, strict=True):
@@ -386,8 +401,15 @@ def fill_bank(pieces: Sequence[BeatPiece], sources: Sequence[str], rng: np.rando
         bars += [piece_bars[index] for index in keep]
         beats += [beats_per_bar] * count
     rows = [(index, *row) for index, bar in enumerate(bars) for row in bar]
-    notes = np.array(rows, dtype=np.int16).reshape(-1, 6)
-    return PatternBank(notes, len(bars), same_rhythm / pairs if pairs else 0.0, np.array(beats, dtype=np.uint8))
+    notes = np.array(rows, dtype=np.int16).reshape(-1, 8)
+    return PatternBank(notes, len(bars), same_figure / pairs if pairs else 0.0, np.array(beats, dtype=np.uint8))
+
+
+def same_figure_as(bar: Sequence[tuple[int, ...]], before: Sequence[tuple[int, ...]]) -> bool:
+    """Whether two banked bars mostly play one figure: at least half of their notes (onset step, pitch class above
+    the chord's root) shared, counted over the notes of either."""
+    notes, others = {(row[0], row[2] % 12) for row in bar}, {(row[0], row[2] % 12) for row in before}
+    return 2 * len(notes & others) >= len(notes | others)
 
 
 def bars_per_piece(lengths: Sequence[int], most: int) -> list[int]:
