@@ -372,7 +372,7 @@ class DrumBank:
 
 def render_part(
     bank: PatternBank,
-    chords: list[Chord | None],
+    chords: Sequence[Chord | None],
     beats_per_bar: int,
     n_bars: int,
     rng: np.random.Generator,
