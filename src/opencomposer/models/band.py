@@ -91,6 +91,11 @@ def index_chord(index: int) -> Chord:
     return Chord(root, TEMPLATES[QUALITIES[quality]])
 
 
+def index_chords(labels: Sequence[int] | npt.NDArray[np.int64]) -> list[Chord | None]:
+    """The chords of a sequence of classes (`index_chord`), None for -1 (no chord)."""
+    return [index_chord(int(label)) if label >= 0 else None for label in labels]
+
+
 class ChordNet(nn.Module):
     """Beats' features (B, beats, FEATURES) -> chord logits (B, beats, N_CHORDS), context from both sides."""
 
@@ -338,9 +343,9 @@ class PatternBank:
             return beats_per_bar
         return BEATS_PER_PATTERN if BEATS_PER_PATTERN in self.by_beats else max(self.by_beats)
 
-    def draw(self, beats_per_bar: int, rng: np.random.Generator) -> int:
-        """A bar of the length `meter_of(beats_per_bar)`, drawn evenly."""
-        candidates = self.by_beats[self.meter_of(beats_per_bar)]
+    def draw(self, meter: int, rng: np.random.Generator) -> int:
+        """One of its bars of `meter` beats (a length `meter_of` gives), drawn evenly."""
+        candidates = self.by_beats[meter]
         return int(candidates[rng.integers(len(candidates))])
 
 
@@ -382,11 +387,12 @@ def render_part(
     """A part's notes over `n_bars` bars whose beats carry `chords` (one per beat)."""
     notes: list[Note] = []
     steps_per_bar = beats_per_bar * STEPS_PER_BEAT
-    pattern_steps = bank.meter_of(beats_per_bar) * STEPS_PER_BEAT
+    meter = bank.meter_of(beats_per_bar)
+    pattern_steps = meter * STEPS_PER_BEAT
     chosen = -1
     for bar in range(n_bars):
         if chosen < 0 or rng.random() >= bank.repeat:
-            chosen = bank.draw(beats_per_bar, rng)
+            chosen = bank.draw(meter, rng)
         rows = bank.bar(chosen)
         for _, onset, length, relative, velocity, quality, ahead, ahead_quality in rows.tolist():
             # A bar shorter than the pattern plays its first beats; a longer one starts it again.

@@ -369,12 +369,10 @@ def fill_bank(pieces: Sequence[BeatPiece], sources: Sequence[str], rng: np.rando
                         chord = index_chord(label)
                         following = int(piece.labels[beat + 1]) if beat + 1 < len(piece.labels) else -1
                         ahead, ahead_quality = 0, NOT_LEADING
-                        if (
-                            following >= 0
-                            and following != label
-                            and leads_into(note.pitch, chord, index_chord(following))
-                        ):
-                            ahead, ahead_quality = note.pitch - index_chord(following).root, following % 4
+                        if following >= 0 and following != label:
+                            after = index_chord(following)
+                            if leads_into(note.pitch, chord, after):
+                                ahead, ahead_quality = note.pitch - after.root, following % 4
                         piece_bars[bar].append(
                             (onset, length, note.pitch - chord.root, note.velocity, label % 4, ahead, ahead_quality)
                         )
@@ -382,15 +380,17 @@ def fill_bank(pieces: Sequence[BeatPiece], sources: Sequence[str], rng: np.rando
                         unplaced.add(bar)
                     remaining -= length
                     bar, onset = bar + 1, 0
-        by_piece.append(([sorted(piece_bars[bar]) for bar in range(n_bars) if bar not in unplaced], beats_per_bar))
+        kept: list[list[tuple[int, int, int, int, int, int, int]]] = []
         for bar in range(n_bars):
             if bar in unplaced:
                 continue
+            kept.append(sorted(piece_bars[bar]))
             if bar > 0 and bar - 1 not in unplaced and piece_bars[bar] and piece_bars[bar - 1]:
                 pairs += 1
                 # Mostly the same figure: the same notes above the chord's root at the same steps (a walking bass
                 # keeps its rhythm in every bar, but hardly ever its line).
                 same_figure += same_figure_as(piece_bars[bar], piece_bars[bar - 1])
+        by_piece.append((kept, beats_per_bar))
     if not any(bar for piece_bars, _ in by_piece for bar in piece_bars):
         raise TrainingError(f"No bar of the tracks {list(sources)} has a chord under it; nothing to learn from.")
     bars: list[list[tuple[int, int, int, int, int, int, int]]] = []

@@ -37,7 +37,7 @@ from opencomposer.models.band import (
     DrumBank,
     drum_track,
     grid_notes,
-    index_chord,
+    index_chords,
     pitch_class_weights,
     render_drums,
 )
@@ -124,7 +124,7 @@ class Segment:
         """The data's own chord on each beat of this stretch."""
         first = self.first_bar * self.piece.beats_per_bar
         labels = self.piece.labels[first : first + self.bars * self.piece.beats_per_bar]
-        return [index_chord(int(label)) if label >= 0 else None for label in labels]
+        return index_chords(labels)
 
 
 def card_preset(entry: ModelEntry) -> BandPreset:
@@ -281,7 +281,7 @@ def calibrate(band: Band, preset: BandPreset, pieces: Sequence[BeatPiece], seed:
     if not stretches:
         return {"chord_weight": preset.chord_weight, "temperature": 0.0, "stretches": 0}
     original = band.chord_weight, band.temperature
-    data_rate = float(np.mean([_change_rate(list(stretch.labels)) for stretch in stretches]))
+    data_rate = float(np.mean([_change_rate(stretch.labels) for stretch in stretches]))
     compared = [part.name for part in preset.parts]
     data_in_key = np.array(
         [

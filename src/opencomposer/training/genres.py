@@ -195,7 +195,7 @@ def real_examples(
     bars), each with `bars` bars of a held-out Groove performance of the genre's style."""
     from opencomposer.data.registry import get_dataset
     from opencomposer.data.sources.groove import Groove
-    from opencomposer.models.band import bass_on_kicks, drum_track, grid_notes, index_chord
+    from opencomposer.models.band import bass_on_kicks, drum_track, grid_notes, index_chords
     from opencomposer.training.band import drum_bars, get_band_preset, read_beat_pieces
     from opencomposer.training.band_eval import _crop, data_band
 
@@ -220,7 +220,7 @@ def real_examples(
                 drums = grid_notes(run[:n_bars], piece.beats_per_bar, score.resolution // STEPS_PER_BEAT)
                 if preset.bass_from_kicks is not None:
                     # Lead sheets hold no bass: the real changes' roots on the real drummer's kicks, as the band plays.
-                    chords = [index_chord(int(label)) if label >= 0 else None for label in piece.labels]
+                    chords = index_chords(piece.labels)
                     end = n_bars * piece.beats_per_bar * score.resolution
                     bass = bass_on_kicks(drums, chords, score.resolution, end, low=preset.bass_from_kicks.low)
                     tracks.append(Track(preset.bass_from_kicks.name, preset.bass_from_kicks.program, notes=tuple(bass)))
