@@ -203,6 +203,9 @@ def test_musegan_and_melody_remaking_models_give_the_same_layout(tmp_path: Path,
     ("params", "message"),
     [
         ({"threshold": 2}, "threshold must be between"),
+        # A value just past a bound is said as given, not rounded onto the bound; a huge one not in 309 digits.
+        ({"threshold": 0.9500001}, r"between 0\.05 and 0\.95, not 0\.9500001\."),
+        ({"threshold": 1e300}, r"not 1e\+300\."),
         ({"instruments": "kazoo"}, "instruments must be one of"),
         ({"temperature": 1.0}, "Unknown parameter 'temperature'"),
     ],

@@ -127,7 +127,10 @@ class Param:
 
 
 def _fmt(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+    """A bound or a given value as a person reads it: whole numbers as integers, others in full (the shortest
+    digits that are that number: 2.0000001 is not said as 2, 1e308 not in 309 digits)."""
+    value = float(number)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 def validate_params(declared: Sequence[Param], given: Mapping[str, object]) -> dict[str, ParamValue]:
